@@ -1,0 +1,40 @@
+# Open120: `make run` serves the whole system on embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.requirements-installed
+NPM_STAMP := node_modules/.package-lock.json
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint messages bench clean
+
+$(PIP_STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(PIP_STAMP) $(NPM_STAMP)
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_demo
+	@echo "Open120 → http://$(HOST):$(PORT)/  (Ctrl+C stops the web server and the worker)"
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+messages: install
+	DEBUG=1 $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles

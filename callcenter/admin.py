@@ -1,0 +1,126 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from callcenter.models import (
+    Agent,
+    AgentPresenceEvent,
+    Citizen,
+    Contact,
+    Message,
+    PersonalDataAccess,
+    Queue,
+    Skill,
+    User,
+)
+from callcenter.services import personal_data_access_log
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "first_name", "last_name", "is_active", "is_staff")
+    list_filter = ("groups", "is_active", "is_staff")
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "channels", "priority", "service_level_seconds", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "code")
+    filter_horizontal = ("required_skills",)
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_name",
+        "user",
+        "presence",
+        "presence_changed_at",
+        "max_concurrent_chats",
+    )
+    list_filter = ("presence", "skills")
+    search_fields = ("display_name", "user__username")
+    filter_horizontal = ("skills",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(AgentPresenceEvent)
+class AgentPresenceEventAdmin(admin.ModelAdmin):
+    list_display = ("agent", "presence", "reason", "created_at")
+    list_filter = ("presence",)
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Citizen)
+class CitizenAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "masked", "preferred_language", "needs_assistance", "created_at")
+    list_filter = ("preferred_language", "needs_assistance", "consent_contact")
+    search_fields = ("name", "phone", "kakao_user_key", "email")
+
+    @admin.display(description=_("phone"))
+    def masked(self, citizen: Citizen) -> str:
+        return citizen.masked_phone
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change form shows the phone and email unmasked: that access is logged.
+        citizen = self.get_object(request, object_id)
+        if citizen is not None:
+            personal_data_access_log(
+                user=request.user, citizen=citizen, field="phone,email", reason="admin"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ("created_at", "sender", "sender_user", "text")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "channel",
+        "direction",
+        "queue",
+        "agent",
+        "queued_at",
+        "answered_at",
+        "abandoned",
+    )
+    list_filter = ("channel", "direction", "queue", "abandoned")
+    search_fields = ("provider_id", "citizen__name", "agent__display_name")
+    date_hierarchy = "queued_at"
+    raw_id_fields = ("citizen", "agent")
+    inlines = [MessageInline]
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "citizen", "field", "reason")
+    list_filter = ("field",)
+    search_fields = ("user__username",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,401 @@
+"""The contact centre's core: people (users, agents, citizens), skills, queues, contacts.
+
+Times are stored in UTC and shown in Asia/Seoul. A Contact's timestamps are the raw
+material of every service metric in DESIGN.md, so the model keeps them honest: each
+moment can only come after the one before it.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from callcenter.privacy import mask_phone
+
+
+class User(AbstractUser):
+    """A staff login. Roles are Django groups (see callcenter.roles)."""
+
+    def has_role(self, role: str) -> bool:
+        return self.groups.filter(name=role).exists()
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Skill(models.Model):
+    """Something an agent can handle: a language, sign language, or a topic."""
+
+    class Kind(models.TextChoices):
+        LANGUAGE = "language", _("Language")
+        SIGN_LANGUAGE = "sign_language", _("Sign language")
+        TOPIC = "topic", _("Topic")
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    VOICE = "voice", _("Phone")
+    VIDEO = "video", _("Video (sign language)")
+    WEBCHAT = "webchat", _("Web chat")
+    KAKAO = "kakao", _("KakaoTalk")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    OPEN311 = "open311", _("Open311")
+
+
+# Channels where an agent holds one contact at a time; the rest are chats.
+REALTIME_CHANNELS = frozenset({Channel.VOICE, Channel.VIDEO})
+
+
+class Queue(models.Model):
+    """Where waiting contacts sit until the router offers them to an agent."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    channels = models.JSONField(
+        _("channels"), default=list, help_text=_("Channel kinds this queue takes.")
+    )
+    required_skills = models.ManyToManyField(
+        Skill, blank=True, related_name="queues", verbose_name=_("required skills")
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=0, help_text=_("Higher is served first.")
+    )
+    service_level_seconds = models.PositiveIntegerField(
+        _("service level threshold (seconds)"), default=20
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.channels, list) or not self.channels:
+            raise ValidationError({"channels": _("List at least one channel.")})
+        unknown = set(self.channels) - set(Channel.values)
+        if unknown:
+            raise ValidationError(
+                {"channels": _("Unknown channels: %s") % ", ".join(sorted(unknown))}
+            )
+
+
+class Presence(models.TextChoices):
+    OFFLINE = "offline", _("Offline")
+    AVAILABLE = "available", _("Available")
+    BUSY = "busy", _("Busy")
+    WRAPUP = "wrapup", _("Wrap-up")
+    BREAK = "break", _("Break")
+    AFTER_CALL = "after_call", _("After call")
+    NOT_RESPONDING = "not_responding", _("Not responding")
+
+
+class Agent(models.Model):
+    """The agent profile of a user: skills, chat capacity and current presence."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="agent")
+    display_name = models.CharField(_("display name"), max_length=80)
+    skills = models.ManyToManyField(
+        Skill, blank=True, related_name="agents", verbose_name=_("skills")
+    )
+    max_concurrent_chats = models.PositiveSmallIntegerField(_("max concurrent chats"), default=3)
+    presence = models.CharField(
+        _("presence"), max_length=20, choices=Presence.choices, default=Presence.OFFLINE
+    )
+    presence_reason = models.CharField(_("presence reason"), max_length=80, blank=True)
+    presence_changed_at = models.DateTimeField(_("presence changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_concurrent_chats__gte=1), name="agent_capacity_at_least_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def has_skills(self, skills) -> bool:
+        """True when the agent has every one of ``skills`` (what a queue requires)."""
+        own = set(self.skills.values_list("pk", flat=True))
+        return {skill.pk for skill in skills} <= own
+
+
+class AgentPresenceEvent(models.Model):
+    """One presence change. Durations between rows feed occupancy and reports."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="presence_events")
+    presence = models.CharField(max_length=20, choices=Presence.choices)
+    reason = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.agent} → {self.presence}"
+
+
+class Language(models.TextChoices):
+    KOREAN = "ko", _("Korean")
+    ENGLISH = "en", _("English")
+    CHINESE = "zh", _("Chinese")
+    JAPANESE = "ja", _("Japanese")
+    VIETNAMESE = "vi", _("Vietnamese")
+    KOREAN_SIGN = "ksl", _("Korean Sign Language")
+
+
+class CitizenQuerySet(models.QuerySet):
+    def by_phone(self, phone: str) -> "CitizenQuerySet":
+        """Citizens with this phone number, given in any common format (010-…, +82…)."""
+        from phonenumber_field.phonenumber import to_python
+
+        number = to_python(phone, region="KR")
+        if number is None or not number.is_valid():
+            return self.none()
+        return self.filter(phone=number.as_e164)
+
+    def by_kakao_key(self, key: str) -> "CitizenQuerySet":
+        if not key:
+            return self.none()
+        return self.filter(kakao_user_key=key)
+
+
+class Citizen(models.Model):
+    """A person who contacts the city. Personal data: masked and access-logged for staff."""
+
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True, db_index=True, region="KR")
+    kakao_user_key = models.CharField(_("Kakao user key"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=5, choices=Language.choices, default=Language.KOREAN
+    )
+    needs_assistance = models.BooleanField(
+        _("needs assistance"),
+        default=False,
+        help_text=_("Vulnerable citizen: served first and called back instead of texted."),
+    )
+    consent_privacy = models.BooleanField(_("consents to personal data processing"), default=False)
+    consent_contact = models.BooleanField(_("consents to follow-up contact"), default=False)
+    consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CitizenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kakao_user_key"],
+                condition=~Q(kakao_user_key=""),
+                name="citizen_kakao_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.masked_phone or f"#{self.pk}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone.as_national if self.phone else "")
+
+
+class ContactQuerySet(models.QuerySet):
+    def waiting(self) -> "ContactQuerySet":
+        return self.filter(answered_at__isnull=True, ended_at__isnull=True, abandoned=False)
+
+
+class Contact(models.Model):
+    """One interaction on one channel: a call, a video call, a chat session.
+
+    The timestamps move forward only: queued → offered → answered → ended → wrap-up ended.
+    ``provider_id`` (a Twilio CallSid, a Kakao session, …) is unique per channel so a
+    webhook delivered twice never makes two contacts.
+    """
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND
+    )
+    provider_id = models.CharField(_("provider id"), max_length=64, blank=True)
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.KOREAN
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, db_index=True)
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    wrapup_ended_at = models.DateTimeField(_("wrap-up ended at"), null=True, blank=True)
+    hold_seconds = models.PositiveIntegerField(_("hold seconds"), default=0)
+    abandoned = models.BooleanField(_("abandoned"), default=False)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_id"],
+                condition=~Q(provider_id=""),
+                name="contact_provider_id_unique_per_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True)
+                | Q(queued_at__isnull=True)
+                | Q(answered_at__gte=models.F("queued_at")),
+                name="contact_answered_after_queued",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True)
+                | Q(answered_at__isnull=True)
+                | Q(ended_at__gte=models.F("answered_at")),
+                name="contact_ended_after_answered",
+            ),
+            models.CheckConstraint(
+                condition=Q(wrapup_ended_at__isnull=True)
+                | (Q(ended_at__isnull=False) & Q(wrapup_ended_at__gte=models.F("ended_at"))),
+                name="contact_wrapup_after_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(abandoned=False) | Q(answered_at__isnull=True),
+                name="contact_abandoned_never_answered",
+            ),
+        ]
+        indexes = [models.Index(fields=["queue", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
+
+    @property
+    def is_realtime(self) -> bool:
+        """Voice and video take an agent's whole attention; chats share it."""
+        return self.channel in REALTIME_CHANNELS
+
+    @property
+    def queue_time(self) -> timedelta | None:
+        """Time waited before an agent answered (or until the citizen gave up)."""
+        end = self.answered_at or (self.ended_at if self.abandoned else None)
+        if self.queued_at is None or end is None:
+            return None
+        return end - self.queued_at
+
+    @property
+    def talk_time(self) -> timedelta | None:
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.answered_at
+
+    @property
+    def wrapup_time(self) -> timedelta | None:
+        if self.ended_at is None or self.wrapup_ended_at is None:
+            return None
+        return self.wrapup_ended_at - self.ended_at
+
+    @property
+    def handle_time(self) -> timedelta | None:
+        """Talk + hold + wrap-up, as AHT counts it (hold is inside the talk span here)."""
+        if self.talk_time is None:
+            return None
+        return self.talk_time + (self.wrapup_time or timedelta())
+
+
+class Message(models.Model):
+    """One message in a contact's conversation. Clients resume by the last id they saw."""
+
+    class Sender(models.TextChoices):
+        CITIZEN = "citizen", _("Citizen")
+        AGENT = "agent", _("Agent")
+        BOT = "bot", _("Bot")
+        SYSTEM = "system", _("System")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
+    sender_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("text"), blank=True)
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return f"{self.get_sender_display()}: {self.text[:40]}"
+
+    def clean(self) -> None:
+        if not self.text.strip() and not self.attachments:
+            raise ValidationError(_("A message needs text or an attachment."))
+
+
+class PersonalDataAccess(models.Model):
+    """Who looked at which citizen's unmasked personal data, when and why. Never edited."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="accesses")
+    field = models.CharField(max_length=40)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+
+    def __str__(self) -> str:
+        return f"{self.user} saw {self.field} of citizen #{self.citizen_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The background worker's last sign of life, written by a periodic task."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen_at.isoformat()}"

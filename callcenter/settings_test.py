@@ -1,0 +1,21 @@
+"""Test settings: the real settings, with only what tests must swap.
+
+The environment (DATABASE_URL, REDIS_URL) still chooses the database and the channel
+layer, so CI runs the suite against PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("OPEN120_ENV", "test")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"open120-test-{os.getpid()}")
+
+from callcenter.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

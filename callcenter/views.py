@@ -1,0 +1,146 @@
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from callcenter import selectors
+from callcenter.forms import PresenceForm
+from callcenter.models import Agent, WorkerHeartbeat
+from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
+from callcenter.services import agent_set_presence
+
+logger = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 3
+
+# Where each role works, in the order a user with several roles is sent.
+WORKSPACES = (
+    (ADMINISTRATOR, "admin:index"),
+    (SUPERVISOR, "supervisor-dashboard"),
+    (AGENT, "agent-console"),
+    (OFFICER, "department-inbox"),
+)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    roles = user_roles(request.user)
+    for role, url_name in WORKSPACES:
+        if role in roles:
+            return redirect(url_name)
+    return render(request, "callcenter/no_role.html", status=403)
+
+
+def _get_agent_for_user(request: HttpRequest) -> Agent:
+    """The signed-in user's agent profile; a role without a profile is a 404 to fix in admin."""
+    return get_object_or_404(Agent, user=request.user)
+
+
+@role_required(AGENT)
+@require_http_methods(["GET", "POST"])
+def agent_console(request: HttpRequest) -> HttpResponse:
+    agent = _get_agent_for_user(request)
+    form = PresenceForm(request.POST or None, initial={"presence": agent.presence})
+    if request.method == "POST" and form.is_valid():
+        agent_set_presence(
+            agent=agent, presence=form.cleaned_data["presence"], reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Presence changed to %s.") % agent.get_presence_display())
+        return redirect("agent-console")
+    today = selectors.contacts_on(timezone.localdate()).filter(agent=agent)
+    return render(
+        request,
+        "callcenter/agent_console.html",
+        {
+            "agent": agent,
+            "form": form,
+            "figures": selectors.contact_metrics(today),
+            "queues": selectors.queues_for_agent(agent),
+            "waiting": {row["queue"].pk: row["waiting"] for row in selectors.queue_overview()},
+        },
+    )
+
+
+@role_required(SUPERVISOR, ADMINISTRATOR)
+@require_GET
+def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
+    today = selectors.contacts_on(timezone.localdate())
+    daily = selectors.daily_contact_counts(days=30)
+    return render(
+        request,
+        "callcenter/supervisor_dashboard.html",
+        {
+            "metrics": selectors.contact_metrics(today),
+            "queues": selectors.queue_overview(),
+            "presence": selectors.presence_counts(),
+            "chart": {
+                "labels": [row["day"].strftime("%m-%d") for row in daily],
+                "offered": [row["offered"] for row in daily],
+                "answered": [row["answered"] for row in daily],
+            },
+        },
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # noqa: BLE001 - any failure means "down"; name it
+        logger.warning("health: database check failed: %r", error)
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+def _worker_seen_at() -> str | None:
+    try:
+        beat = WorkerHeartbeat.objects.filter(name="worker").first()
+    except Exception:  # noqa: BLE001 - the database check reports this already
+        return None
+    return timezone.localtime(beat.seen_at).isoformat() if beat else None
+
+
+async def _check_channel_layer() -> str:
+    """A real round trip: send a message to a fresh channel and read it back."""
+    layer = get_channel_layer()
+    if layer is None:
+        return "error: no channel layer configured"
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            channel = await layer.new_channel("health.")
+            await layer.send(channel, {"type": "health.ping"})
+            received = await layer.receive(channel)
+    except TimeoutError:
+        return "error: timed out"
+    except Exception as error:  # noqa: BLE001 - any failure means "down"; name it
+        logger.warning("health: channel layer check failed: %r", error)
+        return f"error: {type(error).__name__}"
+    return "ok" if received.get("type") == "health.ping" else "error: wrong message"
+
+
+@never_cache
+@require_GET
+async def healthz(request: HttpRequest) -> JsonResponse:
+    database = await sync_to_async(_check_database)()
+    channel_layer = await _check_channel_layer()
+    healthy = database == "ok" and channel_layer == "ok"
+    body = {
+        "status": "ok" if healthy else "error",
+        "database": database,
+        "channel_layer": channel_layer,
+        "version": settings.VERSION,
+        "worker_seen_at": await sync_to_async(_worker_seen_at)() if database == "ok" else None,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

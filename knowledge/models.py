@@ -1,0 +1,89 @@
+"""Knowledge base: agent-ready answers to what citizens ask the city."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Category, Department
+
+
+class Article(models.Model):
+    """An answer to one citizen question. Every save leaves an ArticleVersion behind."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    question = models.TextField(_("question"), help_text=_("As citizens usually ask it."))
+    answer = models.TextField(_("answer"))
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+        verbose_name=_("owning department"),
+    )
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    synonyms = models.JSONField(_("synonyms"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    review_due = models.DateField(_("review due"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="article_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def needs_review(self) -> bool:
+        """Past its review date: shown to agents as '검토 필요'."""
+        return self.review_due is not None and self.review_due < timezone.localdate()
+
+
+class ArticleVersion(models.Model):
+    """A snapshot of an article's content at one save. Never edited."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    question = models.TextField()
+    answer = models.TextField()
+    status = models.CharField(max_length=20, choices=Article.Status.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} v{self.number}"

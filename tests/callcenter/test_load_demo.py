@@ -1,0 +1,96 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.utils import timezone
+
+from callcenter.models import Agent, Citizen, Contact, Message, Queue, Skill, User
+from knowledge.models import Article, ArticleVersion
+from tickets.models import Category, Department, Officer, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+COUNTED = [
+    User,
+    Agent,
+    Skill,
+    Queue,
+    Citizen,
+    Contact,
+    Message,
+    Department,
+    Officer,
+    Category,
+    Ticket,
+    TicketEvent,
+    Article,
+    ArticleVersion,
+]
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+@pytest.fixture
+def demo_output():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue(), counts()
+
+
+def test_loading_the_demo_twice_gives_the_same_counts(demo_output):
+    _, first = demo_output
+    call_command("load_demo", stdout=StringIO())
+    assert counts() == first
+
+
+def test_the_demo_has_what_the_centre_needs(demo_output):
+    _, loaded = demo_output
+    assert loaded["Agent"] == 20
+    assert User.objects.filter(groups__name="supervisor").count() == 3
+    assert loaded["Article"] >= 30
+    assert loaded["Contact"] >= 300 and loaded["Ticket"] >= 200
+    assert set(Queue.objects.values_list("name", flat=True)) >= {
+        "일반",
+        "외국어",
+        "수어 영상",
+        "채팅",
+    }
+    roots = set(Category.objects.filter(parent=None).values_list("name", flat=True))
+    assert {
+        "교통",
+        "세무",
+        "복지",
+        "환경·청소",
+        "주택·건축",
+        "보건",
+        "문화·관광",
+        "일반행정",
+    } <= roots
+
+    days = {
+        timezone.localtime(c).date() for c in Contact.objects.values_list("queued_at", flat=True)
+    }
+    assert min(days) >= timezone.localdate() - timedelta(days=30)
+    assert len(days) >= 25
+
+
+def test_demo_logins_work_and_are_printed(demo_output):
+    output, _ = demo_output
+    assert "open120-demo" in output
+    for username in ("admin", "supervisor1", "agent01", "officer-road"):
+        assert username in output
+        assert authenticate(username=username, password="open120-demo") is not None
+
+
+def test_sign_language_queue_is_served_by_signing_agents(demo_output):
+    queue = Queue.objects.get(code="sign-video")
+    signing = Agent.objects.filter(skills__code="sign-language")
+    assert signing.exists()
+    served_by = set(
+        Contact.objects.filter(queue=queue).exclude(agent=None).values_list("agent", flat=True)
+    )
+    assert served_by <= set(signing.values_list("pk", flat=True))

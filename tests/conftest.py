@@ -1,0 +1,96 @@
+"""Personas and service switches shared by every suite.
+
+With REQUIRE_SERVICES=1 (CI), PostgreSQL and Redis must be there: a missing one fails the
+run at start instead of skipping the tests that need it.
+"""
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+from callcenter import roles
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes", "on"}
+
+
+def _redis_reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2):
+            return True
+    except OSError:
+        return False
+
+
+def _database_vendor() -> str:
+    return "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not REQUIRE_SERVICES:
+        return
+    problems = []
+    if _database_vendor() != "postgresql":
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    elif not _redis_reachable(settings.REDIS_URL):
+        problems.append(f"Redis is not reachable at {settings.REDIS_URL}")
+    if problems:
+        pytest.exit("REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=3)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip service-bound tests when the service is absent (never under REQUIRE_SERVICES)."""
+    if REQUIRE_SERVICES:
+        return
+    no_postgres = _database_vendor() != "postgresql"
+    no_redis = not settings.REDIS_URL or not _redis_reachable(settings.REDIS_URL)
+    for item in items:
+        if no_postgres and "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://…"))
+        if no_redis and "redis" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs REDIS_URL and a running Redis"))
+
+
+@pytest.fixture
+def agent_user(db):
+    """Minji, an agent who speaks Korean and handles traffic questions."""
+    return factories.AgentFactory(user__username="minji", display_name="김민지").user
+
+
+@pytest.fixture
+def other_agent_user(db):
+    return factories.AgentFactory(user__username="junho", display_name="이준호").user
+
+
+@pytest.fixture
+def supervisor_user(db):
+    return factories.UserFactory(username="sora", first_name="박소라", roles=[roles.SUPERVISOR])
+
+
+@pytest.fixture
+def administrator_user(db):
+    return factories.UserFactory(
+        username="admin", first_name="관리자", roles=[roles.ADMINISTRATOR], is_staff=True
+    )
+
+
+@pytest.fixture
+def officer_user(db):
+    """An officer of the road management department."""
+    return factories.OfficerFactory(user__username="roads", department__name="도로관리과").user
+
+
+@pytest.fixture
+def other_officer_user(db):
+    return factories.OfficerFactory(user__username="taxes", department__name="세무과").user
+
+
+@pytest.fixture
+def citizen(db):
+    return factories.CitizenFactory(name="홍길동", phone="+821012345678")

@@ -1,0 +1,213 @@
+"""Tickets: the city's record of what a citizen asked and what was done."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from callcenter.models import Channel, Citizen, Contact
+
+
+class Department(models.Model):
+    """A city department that tickets can be transferred to (이관)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Officer(models.Model):
+    """A department officer's membership: the one department whose inbox they work."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="officer"
+    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="officers")
+
+    class Meta:
+        verbose_name = _("department officer")
+        verbose_name_plural = _("department officers")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.department})"
+
+
+class Category(models.Model):
+    """A node of the inquiry category tree (교통 › 주정차, 세무 › 자동차세, …)."""
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    code = models.SlugField(max_length=60, unique=True)
+    is_public = models.BooleanField(
+        _("public"), default=True, help_text=_("Offered to citizens and Open311 apps.")
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="category_name_unique_in_parent"
+            ),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent=None), name="category_root_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    @property
+    def path(self) -> str:
+        """'세무/자동차세': the names from the root down, as imports and exports spell it."""
+        names = []
+        node: Category | None = self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return "/".join(reversed(names))
+
+
+class TicketCounter(models.Model):
+    """The last ticket number issued in a year; locked while a ticket is numbered.
+
+    Incremented inside the transaction that inserts the ticket, so a rolled-back ticket
+    gives its number back and the yearly sequence has no gaps.
+    """
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Ticket(models.Model):
+    """What a citizen asked and what was done; may span several contacts."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        TRANSFERRED = "transferred", _("Transferred")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    answer = models.TextField(_("answer given"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    channel = models.CharField(_("channel of origin"), max_length=20, choices=Channel.choices)
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="tickets", verbose_name=_("contacts")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("department"),
+    )
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    transferred_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [models.Index(fields=["department", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def is_overdue(self) -> bool:
+        open_statuses = {self.Status.NEW, self.Status.OPEN, self.Status.TRANSFERRED}
+        return (
+            self.status in open_statuses
+            and self.resolution_due is not None
+            and self.resolution_due < timezone.now()
+        )
+
+
+class TicketEvent(models.Model):
+    """One step in a ticket's history: who did what, when. Append-only."""
+
+    class Type(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        TRANSFERRED = "transferred", _("Transferred to a department")
+        COMMENTED = "commented", _("Comment")
+        ANSWERED = "answered", _("Answered")
+        CONTACT_LINKED = "contact_linked", _("Contact linked")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(_("type"), max_length=30, choices=Type.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number}: {self.get_type_display()}"

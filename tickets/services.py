@@ -1,0 +1,171 @@
+"""Writes for tickets. Views, consumers, webhooks and commands all come through here."""
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from callcenter.models import Citizen, Contact, User
+from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
+
+
+def ticket_number_allocate(*, year: int) -> str:
+    """The next number of ``year``, like '120-2026-000123'. Call inside a transaction.
+
+    The UPDATE takes the counter row's lock until the surrounding transaction ends, so
+    concurrent creators queue behind each other and a rollback returns the number.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ticket_number_allocate must run inside a transaction")
+    if not TicketCounter.objects.filter(year=year).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                TicketCounter.objects.create(year=year, last=1)
+        except IntegrityError:  # another creator made the row first: queue behind it
+            TicketCounter.objects.filter(year=year).update(last=F("last") + 1)
+    last = TicketCounter.objects.values_list("last", flat=True).get(year=year)
+    return f"120-{year}-{last:06d}"
+
+
+def ticket_create(
+    *,
+    subject: str,
+    channel: str,
+    citizen: Citizen | None = None,
+    category: Category | None = None,
+    description: str = "",
+    priority: int = Ticket.Priority.NORMAL,
+    created_by: User | None = None,
+    contacts: Iterable[Contact] = (),
+    created_at: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with the next number of its year and record who created it."""
+    subject = subject.strip()
+    if not subject:
+        raise ValueError("A ticket needs a subject.")
+    created_at = created_at or timezone.now()
+    with transaction.atomic():
+        number = ticket_number_allocate(year=timezone.localtime(created_at).year)
+        ticket = Ticket.objects.create(
+            number=number,
+            subject=subject,
+            channel=channel,
+            citizen=citizen,
+            category=category,
+            description=description,
+            priority=priority,
+            created_by=created_by,
+            created_at=created_at,
+        )
+        contacts = list(contacts)
+        if contacts:
+            ticket.contacts.add(*contacts)
+        TicketEvent.objects.create(
+            ticket=ticket,
+            type=TicketEvent.Type.CREATED,
+            actor=created_by,
+            data={"channel": channel, "contacts": [c.pk for c in contacts]},
+            created_at=created_at,
+        )
+    return ticket
+
+
+def category_get_or_create_path(*, path: str, code: str = "") -> Category:
+    """The category at ``path`` ('세무/자동차세'), creating missing nodes on the way.
+
+    New nodes get a stable ASCII code derived from their parent and name (a top-level
+    node may be given ``code``); codes are what Open311 apps see as service codes.
+    """
+    names = [name.strip() for name in path.split("/") if name.strip()]
+    if not names:
+        raise ValueError("A category path needs at least one name.")
+    parent = None
+    for depth, name in enumerate(names):
+        node = Category.objects.filter(parent=parent, name=name).first()
+        if node is None:
+            is_last = depth == len(names) - 1
+            node_code = code if (is_last and code) else _category_code(parent, name)
+            node = Category.objects.create(parent=parent, name=name, code=node_code)
+        parent = node
+    return parent
+
+
+def _category_code(parent: Category | None, name: str) -> str:
+    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:6]
+    return f"{parent.code}-{digest}" if parent else f"c-{digest}"
+
+
+def ticket_transfer(
+    *,
+    ticket: Ticket,
+    department: Department,
+    actor: User | None,
+    note: str = "",
+    due: datetime | None = None,
+    at: datetime | None = None,
+) -> Ticket:
+    """Hand a ticket to a city department (이관) with a note and a due time."""
+    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        raise ValueError("A resolved or closed ticket cannot be transferred.")
+    at = at or timezone.now()
+    with transaction.atomic():
+        ticket.department = department
+        ticket.status = Ticket.Status.TRANSFERRED
+        ticket.transferred_at = at
+        if due is not None:
+            ticket.resolution_due = due
+        ticket.save(
+            update_fields=["department", "status", "transferred_at", "resolution_due", "updated_at"]
+        )
+        TicketEvent.objects.create(
+            ticket=ticket,
+            type=TicketEvent.Type.TRANSFERRED,
+            actor=actor,
+            data={
+                "department": department.code,
+                "note": note,
+                "due": due.isoformat() if due else None,
+            },
+            created_at=at,
+        )
+    return ticket
+
+
+def ticket_resolve(
+    *, ticket: Ticket, actor: User | None, answer: str, at: datetime | None = None
+) -> Ticket:
+    """Record the answer given to the citizen and resolve the ticket."""
+    if not answer.strip():
+        raise ValueError("Resolving a ticket needs the answer given.")
+    at = at or timezone.now()
+    with transaction.atomic():
+        previous = ticket.status
+        ticket.answer = answer.strip()
+        ticket.status = Ticket.Status.RESOLVED
+        ticket.resolved_at = at
+        ticket.first_responded_at = ticket.first_responded_at or at
+        ticket.save(
+            update_fields=["answer", "status", "resolved_at", "first_responded_at", "updated_at"]
+        )
+        TicketEvent.objects.bulk_create(
+            [
+                TicketEvent(
+                    ticket=ticket,
+                    type=TicketEvent.Type.ANSWERED,
+                    actor=actor,
+                    data={"answer": ticket.answer},
+                    created_at=at,
+                ),
+                TicketEvent(
+                    ticket=ticket,
+                    type=TicketEvent.Type.STATUS_CHANGED,
+                    actor=actor,
+                    data={"from": previous, "to": Ticket.Status.RESOLVED},
+                    created_at=at,
+                ),
+            ]
+        )
+    return ticket
