@@ -137,3 +137,9 @@ def test_static_assets_are_served_locally(client, supervisor_user):
     assert "/static/vendor/chart.js/chart.umd.min.js" in page
     assert "htmx" in page
     assert "cdn" not in page.lower()
+
+
+def test_an_english_browser_still_gets_korean_until_english_is_chosen(client):
+    page = client.get(reverse("login"), headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="ko">' in page.content.decode()
+    assert page["Content-Language"] == "ko"

@@ -70,6 +70,9 @@ QUEUES = [
     ("chat", "채팅", ["webchat", "kakao", "sms", "whatsapp"], ["lang-ko"], 0, 60),
 ]
 
+# Contacts per hour of the day: night line, morning peak, lunch dip, afternoon peak.
+HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 1, 2, 5, 10, 10, 9, 6, 9, 10, 9, 8, 5, 3, 2, 2, 2, 1, 1]
+
 CHANNEL_WEIGHTS = [
     (Channel.VOICE, 55),
     (Channel.WEBCHAT, 17),
@@ -256,7 +259,7 @@ class Command(BaseCommand):
                 self.stdout.flush()
             rng = random.Random(f"{SEED}-{n}")
             channel = rng.choices(channels, weights)[0]
-            queued_at = self._demo_time(rng, now, n)
+            queued_at = self._demo_time(rng, now)
             citizen = rng.choice(citizens)
             category = rng.choice(categories)
             inquiry = rng.choice(inquiries[category])
@@ -295,12 +298,12 @@ class Command(BaseCommand):
         return created
 
     @staticmethod
-    def _demo_time(rng: random.Random, now: datetime, n: int) -> datetime:
-        """Spread over the last 30 days, mostly in office hours (Seoul)."""
-        day = timezone.localdate(now) - timedelta(days=(n * 7) % HISTORY_DAYS)
-        hour = rng.choices(
-            range(24), weights=[1] * 8 + [8, 10, 10, 9, 6, 9, 10, 9, 8, 5] + [2] * 6
-        )[0]
+    def _demo_time(rng: random.Random, now: datetime) -> datetime:
+        """Within the last 30 days: busier on weekdays and in office hours (Seoul time)."""
+        today = timezone.localdate(now)
+        days = [today - timedelta(days=offset) for offset in range(HISTORY_DAYS)]
+        day = rng.choices(days, weights=[4 if d.weekday() < 5 else 1 for d in days])[0]
+        hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
         return datetime(
             day.year,
             day.month,
