@@ -147,3 +147,24 @@ async def test_round_trip_runs_through_the_real_redis_layer(agent_user):
     event = await communicator.receive_json_from(timeout=5)
     assert event["presence"] == "busy"
     await communicator.disconnect()
+
+
+async def test_a_rolled_back_change_is_never_announced(agent_user):
+    communicator, connected, _ = await connect_as(agent_user)
+    assert connected
+    await communicator.receive_json_from(timeout=5)  # hello
+
+    def change_then_fail() -> None:
+        from django.db import transaction
+
+        agent = Agent.objects.get(user=agent_user)
+        with transaction.atomic():
+            agent_set_presence(agent=agent, presence="available")
+            raise RuntimeError("the request failed after the change")
+
+    with pytest.raises(RuntimeError):
+        await database_sync_to_async(change_then_fail)()
+    assert await communicator.receive_nothing(timeout=1)
+    agent = await database_sync_to_async(Agent.objects.get)(user=agent_user)
+    assert agent.presence == Presence.OFFLINE
+    await communicator.disconnect()
