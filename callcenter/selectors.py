@@ -108,14 +108,19 @@ def contacts_on(day: date) -> QuerySet[Contact]:
     return Contact.objects.filter(queued_at__gte=start, queued_at__lt=end)
 
 
-def queue_overview() -> list[dict]:
-    """Each active queue with its waiting contacts and the agents available to it."""
-    waiting = dict(
+def waiting_by_queue() -> dict[int, int]:
+    """Contacts waiting right now, by queue id."""
+    return dict(
         Contact.objects.waiting()
         .filter(queue__isnull=False, queued_at__isnull=False)
         .values_list("queue")
         .annotate(n=Count("id"))
     )
+
+
+def queue_overview() -> list[dict]:
+    """Each active queue with its waiting contacts and today's service figures."""
+    waiting = waiting_by_queue()
     today = contacts_on(timezone.localdate())
     rows = []
     for queue in Queue.objects.filter(is_active=True).prefetch_related("required_skills"):

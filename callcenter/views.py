@@ -67,7 +67,7 @@ def agent_console(request: HttpRequest) -> HttpResponse:
             "form": form,
             "figures": selectors.contact_metrics(today),
             "queues": selectors.queues_for_agent(agent),
-            "waiting": {row["queue"].pk: row["waiting"] for row in selectors.queue_overview()},
+            "waiting": selectors.waiting_by_queue(),
         },
     )
 

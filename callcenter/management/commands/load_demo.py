@@ -6,6 +6,7 @@ provider id) before it is created, so a second run changes no counts.
 
 import json
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -81,6 +82,20 @@ CHANNEL_WEIGHTS = [
     (Channel.VIDEO, 4),
     (Channel.OPEN311, 4),
 ]
+
+
+@dataclass(frozen=True)
+class DemoStory:
+    """What happens to one demo contact, drawn up front from its own random stream."""
+
+    queued_at: datetime
+    agent: Agent
+    category: str
+    inquiry: dict
+    wait: timedelta
+    abandoned: bool
+    talk: timedelta
+    wrapup: timedelta
 
 
 def _read_json(app: str, name: str):
@@ -259,18 +274,21 @@ class Command(BaseCommand):
                 self.stdout.flush()
             rng = random.Random(f"{SEED}-{n}")
             channel = rng.choices(channels, weights)[0]
-            queued_at = self._demo_time(rng, now)
             citizen = rng.choice(citizens)
             category = rng.choice(categories)
-            inquiry = rng.choice(inquiries[category])
-            wait = timedelta(seconds=min(rng.expovariate(1 / 25), 400))
-            abandoned = rng.random() < 0.07
-            talk = timedelta(seconds=rng.randint(90, 600))
-            wrapup = timedelta(seconds=rng.randint(20, 150))
-            if queued_at + wait + talk + wrapup > now:
-                continue  # would still be going on: the history holds finished contacts only
             queue = self._queue_for(channel, citizen, queues)
-            agent = rng.choice(agents_by_queue[queue.code] or agents)
+            story = DemoStory(
+                queued_at=self._demo_time(rng, now),
+                agent=rng.choice(agents_by_queue[queue.code] or agents),
+                category=category,
+                inquiry=rng.choice(inquiries[category]),
+                wait=timedelta(seconds=min(rng.expovariate(1 / 25), 400)),
+                abandoned=rng.random() < 0.07,
+                talk=timedelta(seconds=rng.randint(90, 600)),
+                wrapup=timedelta(seconds=rng.randint(20, 150)),
+            )
+            if story.queued_at + story.wait + story.talk + story.wrapup > now:
+                continue  # would still be going on: the history holds finished contacts only
             with transaction.atomic():
                 contact, _ = contact_create(
                     channel=channel,
@@ -278,21 +296,9 @@ class Command(BaseCommand):
                     citizen=citizen,
                     queue=queue,
                     language=citizen.preferred_language,
-                    queued_at=queued_at,
+                    queued_at=story.queued_at,
                 )
-                self._play(
-                    contact,
-                    agent,
-                    inquiry,
-                    category,
-                    wait,
-                    talk,
-                    wrapup,
-                    abandoned,
-                    departments,
-                    supervisor,
-                    rng,
-                )
+                self._play(contact, story, departments, supervisor, rng)
             created += 1
         self.stdout.write(" done")
         return created
@@ -324,20 +330,9 @@ class Command(BaseCommand):
             return queues["chat"]
         return queues["general"]
 
-    def _play(
-        self,
-        contact,
-        agent,
-        inquiry,
-        category,
-        wait,
-        talk,
-        wrapup,
-        abandoned,
-        departments,
-        supervisor,
-        rng,
-    ) -> None:
+    def _play(self, contact, story: "DemoStory", departments, supervisor, rng) -> None:
+        agent, inquiry, category = story.agent, story.inquiry, story.category
+        wait, talk, wrapup, abandoned = story.wait, story.talk, story.wrapup, story.abandoned
         if abandoned:
             Contact.objects.filter(pk=contact.pk).update(
                 abandoned=True, ended_at=contact.queued_at + wait
