@@ -82,6 +82,18 @@ class Queue(models.Model):
         _("service level threshold (seconds)"), default=20
     )
     is_active = models.BooleanField(_("active"), default=True)
+    overflow_queue = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("overflow queue"),
+        help_text=_(
+            "After the overflow delay, this queue's agents may also be offered the contact."
+        ),
+    )
+    overflow_after_seconds = models.PositiveIntegerField(_("overflow after (seconds)"), default=120)
 
     class Meta:
         ordering = ["-priority", "name"]
@@ -125,6 +137,11 @@ class Agent(models.Model):
     )
     presence_reason = models.CharField(_("presence reason"), max_length=80, blank=True)
     presence_changed_at = models.DateTimeField(_("presence changed at"), default=timezone.now)
+    idle_since = models.DateTimeField(
+        _("idle since"),
+        default=timezone.now,
+        help_text=_("When the agent last became free; the longest idle is offered first."),
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -269,6 +286,12 @@ class Contact(models.Model):
     wrapup_ended_at = models.DateTimeField(_("wrap-up ended at"), null=True, blank=True)
     hold_seconds = models.PositiveIntegerField(_("hold seconds"), default=0)
     abandoned = models.BooleanField(_("abandoned"), default=False)
+    session = models.ForeignKey(
+        "ChatSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    transferred_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -308,6 +331,17 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk}"
+
+    @property
+    def state(self) -> str:
+        """waiting → active → wrapup → done (or abandoned), read off the timestamps."""
+        if self.abandoned:
+            return "abandoned"
+        if self.answered_at is None:
+            return "ended" if self.ended_at else "waiting"
+        if self.ended_at is None:
+            return "active"
+        return "wrapup" if self.wrapup_ended_at is None else "done"
 
     @property
     def is_realtime(self) -> bool:
@@ -358,12 +392,26 @@ class Message(models.Model):
     )
     text = models.TextField(_("text"), blank=True)
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    internal = models.BooleanField(
+        _("internal note"), default=False, help_text=_("Seen by staff only, never the citizen.")
+    )
+    client_id = models.CharField(
+        max_length=64, blank=True, help_text=_("The sender's id for the message, to drop resends.")
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "sender", "client_id"],
+                condition=~Q(client_id=""),
+                name="message_client_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_sender_display()}: {self.text[:40]}"
@@ -399,3 +447,146 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at.isoformat()}"
+
+
+class ContactEvent(models.Model):
+    """One step of a contact's life (queued, offered, accepted, transferred, …). Never edited."""
+
+    class Type(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        TIMED_OUT = "timed_out", _("Offer timed out")
+        OVERFLOWED = "overflowed", _("Overflowed")
+        NO_AGENTS = "no_agents", _("No agent logged in")
+        TRANSFERRED = "transferred", _("Transferred")
+        JOINED = "joined", _("Supervisor joined")
+        ENDED = "ended", _("Ended")
+        ABANDONED = "abandoned", _("Abandoned")
+        WRAPUP_ENDED = "wrapup_ended", _("Wrap-up ended")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=20, choices=Type.choices)
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.contact} {self.type}"
+
+
+class Offer(models.Model):
+    """The router proposing one contact to one agent, until accepted, declined or timed out.
+
+    Partial unique indexes make "one pending offer per contact" and "one pending offer per
+    agent" database facts, so two router processes can never offer a contact twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        TIMED_OUT = "timed_out", _("Timed out")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="offers")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(state="pending"),
+                name="offer_one_pending_per_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["agent"], condition=Q(state="pending"), name="offer_one_pending_per_agent"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"offer #{self.pk} {self.contact} → {self.agent} ({self.state})"
+
+
+class ChatSession(models.Model):
+    """A citizen's web chat conversation, reached with an unguessable token (stored hashed).
+
+    A transfer to another queue starts a new contact (a new leg with its own queue times);
+    the session points at the current one and the conversation spans them all.
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_sessions"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.KOREAN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"chat session #{self.pk}"
+
+
+class CannedReply(models.Model):
+    """A ready-made sentence agents insert into a reply."""
+
+    title = models.CharField(_("title"), max_length=80)
+    text = models.TextField(_("text"))
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.KOREAN
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["language", "sort_order", "title"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CallbackRequest(models.Model):
+    """A citizen asked to be called back (no agent free, or after a chat)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
+    )
+    phone = PhoneNumberField(_("phone"), region="KR")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    assigned_to = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("call-back request")
+        verbose_name_plural = _("call-back requests")
+
+    def __str__(self) -> str:
+        return f"call-back {mask_phone(self.phone.as_national if self.phone else '')}"

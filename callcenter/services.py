@@ -2,40 +2,19 @@
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callcenter.models import (
-    Agent,
-    AgentPresenceEvent,
     Citizen,
     Contact,
     Message,
     PersonalDataAccess,
-    Presence,
     Queue,
     User,
 )
 from channels_app import events
-
-
-def agent_set_presence(*, agent: Agent, presence: str, reason: str = "") -> Agent:
-    """Move an agent to ``presence``, keep the change as history and tell the consoles."""
-    if presence not in Presence.values:
-        raise ValueError(f"Unknown presence {presence!r}.")
-    if presence == Presence.BREAK and not reason.strip():
-        raise ValueError("A break needs a reason.")
-    now = timezone.now()
-    with transaction.atomic():
-        agent.presence = presence
-        agent.presence_reason = reason.strip()
-        agent.presence_changed_at = now
-        agent.save(update_fields=["presence", "presence_reason", "presence_changed_at"])
-        AgentPresenceEvent.objects.create(
-            agent=agent, presence=presence, reason=agent.presence_reason, created_at=now
-        )
-        events.publish_presence_changed(agent)
-    return agent
 
 
 def citizen_find_or_create(
@@ -88,6 +67,9 @@ def contact_create(
         return Contact.objects.get(channel=channel, provider_id=provider_id), False
 
 
+MAX_MESSAGE_CHARS = 4000
+
+
 def message_create(
     *,
     contact: Contact,
@@ -95,19 +77,39 @@ def message_create(
     text: str,
     sender_user: User | None = None,
     attachments: list | None = None,
+    internal: bool = False,
+    client_id: str = "",
 ) -> Message:
-    """Store a message of a conversation; it is published only once committed."""
+    """Store a message of a conversation; it is published only once committed.
+
+    A resend with the same ``client_id`` (a client that lost its socket before the echo)
+    returns the stored message instead of storing it twice.
+    """
+    text = text.strip()
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ValidationError(f"A message holds at most {MAX_MESSAGE_CHARS} characters.")
+    if client_id:
+        existing = Message.objects.filter(
+            contact=contact, sender=sender, client_id=client_id
+        ).first()
+        if existing is not None:
+            return existing
     message = Message(
         contact=contact,
         sender=sender,
         sender_user=sender_user,
-        text=text.strip(),
+        text=text,
         attachments=attachments or [],
+        internal=internal,
+        client_id=client_id[:64],
     )
-    message.full_clean()
-    with transaction.atomic():
-        message.save()
-        events.publish_message_created(message)
+    message.full_clean(exclude=["contact", "sender_user"])
+    try:
+        with transaction.atomic():
+            message.save()
+            events.publish_message_created(message)
+    except IntegrityError:  # the same resend raced in: the first one stands
+        return Message.objects.get(contact=contact, sender=sender, client_id=client_id)
     return message
 
 

@@ -243,6 +243,19 @@ if MESSAGING_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOK
         "MESSAGING_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
     )
 
+# --- Routing and chat ------------------------------------------------------------------------
+ROUTING_OFFER_TIMEOUT_SECONDS = env_int("ROUTING_OFFER_TIMEOUT_SECONDS", 20)
+ROUTING_WRAPUP_LIMIT_SECONDS = env_int("ROUTING_WRAPUP_LIMIT_SECONDS", 120)
+ROUTING_REOFFER_AFTER_SECONDS = env_int("ROUTING_REOFFER_AFTER_SECONDS", 60)
+# Every ASGI process runs the router loop (offer time-outs, wrap-up limits, queue positions):
+# the events it publishes then reach that process's sockets even on the in-memory layer.
+ROUTER_TICKER = env_bool("ROUTER_TICKER", True)
+ROUTER_TICK_SECONDS = float(env_int("ROUTER_TICK_MS", 1000)) / 1000
+CHAT_MAX_UPLOAD_BYTES = env_int("CHAT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# Sites allowed to embed the citizen chat in an iframe (CSP frame-ancestors).
+CHAT_EMBED_ORIGINS = env_list("CHAT_EMBED_ORIGINS", ["'self'"])
+DATA_UPLOAD_MAX_MEMORY_SIZE = CHAT_MAX_UPLOAD_BYTES + 1024 * 1024
+
 # --- Language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]

@@ -8,6 +8,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("OPEN120_ENV", "test")
+# Tests drive the router loop by calling router_tick() themselves.
+os.environ.setdefault("ROUTER_TICKER", "0")
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"open120-test-{os.getpid()}")
 
 from callcenter.settings import *  # noqa: E402,F403
@@ -19,3 +21,4 @@ STORAGES = {  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{os.getpid()}"  # noqa: F405

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from callcenter import views
+from callcenter import console, views
 from callcenter.forms import LoginForm
+from channels_app import webchat
+from knowledge import api as knowledge_api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +20,29 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("agent/", views.agent_console, name="agent-console"),
+    path("agent/contacts/<int:contact_id>/panel/", console.contact_panel, name="contact-panel"),
+    path("agent/contacts/<int:contact_id>/ticket/", console.contact_ticket, name="contact-ticket"),
+    path(
+        "agent/contacts/<int:contact_id>/attachments/",
+        console.contact_attachment,
+        name="contact-attachment",
+    ),
+    path(
+        "agent/citizens/<int:citizen_id>/reveal-phone/",
+        console.citizen_reveal_phone,
+        name="citizen-reveal-phone",
+    ),
+    path("agent/transfer-targets/", console.transfer_targets, name="transfer-targets"),
+    path("chat/", webchat.chat_page, name="chat"),
+    path("chat/start", webchat.chat_start, name="chat-start"),
+    path("chat/<str:token>/attachments", webchat.chat_attachment, name="chat-attachment"),
+    path("files/<str:signed>", webchat.attachment_download, name="attachment"),
+    path("api/knowledge/search", knowledge_api.search, name="knowledge-search"),
+    path(
+        "api/knowledge/articles/<int:article_id>/use",
+        knowledge_api.article_use,
+        name="knowledge-article-use",
+    ),
     path("supervisor/", views.supervisor_dashboard, name="supervisor-dashboard"),
     path("department/", include("tickets.urls")),
     path("admin/", admin.site.urls),

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from callcenter import selectors
 from callcenter.forms import PresenceForm
-from callcenter.models import Agent, WorkerHeartbeat
+from callcenter.models import Agent, CannedReply, WorkerHeartbeat
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from callcenter.services import agent_set_presence
+from callcenter.routing import agent_set_presence
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ def agent_console(request: HttpRequest) -> HttpResponse:
             "figures": selectors.contact_metrics(today),
             "queues": selectors.queues_for_agent(agent),
             "waiting": selectors.waiting_by_queue(),
+            "canned_replies": list(CannedReply.objects.values("id", "title", "text", "language")),
+            "offer_timeout_seconds": settings.ROUTING_OFFER_TIMEOUT_SECONDS,
         },
     )
 

@@ -3,7 +3,13 @@
 Services call ``publish_…`` inside their transaction; the event leaves through the channel
 layer only after the transaction commits, so no client hears of a change that rolled back.
 Each payload's ``type`` names the consumer handler that relays it ("presence.changed" →
-``presence_changed``).
+``presence_changed``); the frame a client receives is the payload itself.
+
+Groups:
+- ``agent.<agent id>``: one agent's consoles (offers, assigned contacts, presence);
+- ``contact.<contact id>``: staff following a conversation (agent, supervisors who joined);
+- ``citizen.<contact id>``: the citizen's chat (never internal notes);
+- ``supervisors``: presence changes for wallboards.
 """
 
 import logging
@@ -12,6 +18,7 @@ from typing import Literal, TypedDict
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +33,10 @@ def contact_group(contact_id: int) -> str:
     return f"contact.{contact_id}"
 
 
+def citizen_group(contact_id: int) -> str:
+    return f"citizen.{contact_id}"
+
+
 class PresenceChanged(TypedDict):
     type: Literal["presence.changed"]
     agent_id: int
@@ -34,14 +45,63 @@ class PresenceChanged(TypedDict):
     changed_at: str
 
 
-class MessageCreated(TypedDict):
-    type: Literal["message.created"]
+class MessagePayload(TypedDict):
     id: int
     contact_id: int
     sender: str
+    sender_name: str
     text: str
-    attachments: list
+    attachments: list[dict]
+    internal: bool
+    client_id: str
     created_at: str
+    delivered_at: str | None
+
+
+class MessageCreated(TypedDict):
+    type: Literal["message.created"]
+    message: MessagePayload
+
+
+class OfferCreated(TypedDict):
+    type: Literal["offer.created"]
+    offer: dict
+
+
+class OfferCancelled(TypedDict):
+    type: Literal["offer.cancelled"]
+    offer_id: int
+    contact_id: int
+    reason: str
+
+
+class ContactChanged(TypedDict):
+    type: Literal["contact.assigned", "contact.updated"]
+    contact: dict
+
+
+class ContactRemoved(TypedDict):
+    type: Literal["contact.removed"]
+    contact_id: int
+    reason: str
+
+
+class ChatState(TypedDict):
+    type: Literal["chat.state"]
+    contact_id: int
+    state: str
+    agent_name: str | None
+
+
+class QueuePosition(TypedDict):
+    type: Literal["queue.position"]
+    contact_id: int
+    position: int
+    eta_seconds: int
+
+
+def _iso(value) -> str | None:
+    return timezone.localtime(value).isoformat() if value else None
 
 
 def _send_after_commit(groups: list[str], payload: dict) -> None:
@@ -55,25 +115,194 @@ def _send_after_commit(groups: list[str], payload: dict) -> None:
     transaction.on_commit(send, robust=True)
 
 
+def send_now(group: str, payload: dict) -> None:
+    """For ephemeral signals that are never stored (typing indicators)."""
+    async_to_sync(get_channel_layer().group_send)(group, payload)
+
+
+# --- serialisers ---------------------------------------------------------------------------
+def sender_name(message) -> str:
+    if message.sender == "citizen":
+        return message.contact.citizen.name if message.contact.citizen_id else ""
+    if message.sender_user_id is None:
+        return ""
+    user = message.sender_user
+    agent = getattr(user, "agent", None)
+    return agent.display_name if agent else user.display_name
+
+
+def message_payload(message) -> MessagePayload:
+    from callcenter.attachments import attachment_public
+
+    return {
+        "id": message.pk,
+        "contact_id": message.contact_id,
+        "sender": message.sender,
+        "sender_name": sender_name(message),
+        "text": message.text,
+        "attachments": [attachment_public(message, item) for item in message.attachments],
+        "internal": message.internal,
+        "client_id": message.client_id,
+        "created_at": _iso(message.created_at),
+        "delivered_at": _iso(message.delivered_at),
+    }
+
+
+def citizen_summary(citizen) -> dict | None:
+    if citizen is None:
+        return None
+    return {
+        "id": citizen.pk,
+        "name": citizen.name,
+        "masked_phone": citizen.masked_phone,
+        "needs_assistance": citizen.needs_assistance,
+        "language": citizen.preferred_language,
+    }
+
+
+def contact_summary(contact) -> dict:
+    ticket = contact.tickets.order_by("id").first()
+    return {
+        "id": contact.pk,
+        "channel": contact.channel,
+        "channel_label": str(contact.get_channel_display()),
+        "state": contact.state,
+        "language": contact.language,
+        "queue": {"id": contact.queue_id, "name": contact.queue.name} if contact.queue_id else None,
+        "agent_id": contact.agent_id,
+        "citizen": citizen_summary(contact.citizen),
+        "queued_at": _iso(contact.queued_at),
+        "answered_at": _iso(contact.answered_at),
+        "ended_at": _iso(contact.ended_at),
+        "ticket": {"id": ticket.pk, "number": ticket.number} if ticket else None,
+        "previous_contact_id": contact.transferred_from_id,
+    }
+
+
+def offer_payload(offer) -> dict:
+    contact = offer.contact
+    return {
+        "id": offer.pk,
+        "contact_id": contact.pk,
+        "channel": contact.channel,
+        "channel_label": str(contact.get_channel_display()),
+        "queue_name": contact.queue.name if contact.queue_id else "",
+        "waited_seconds": round((offer.created_at - contact.queued_at).total_seconds()),
+        "expires_at": _iso(offer.expires_at),
+        "timeout_seconds": round((offer.expires_at - offer.created_at).total_seconds()),
+        "citizen": citizen_summary(contact.citizen),
+        "language": contact.language,
+    }
+
+
+# --- publishers ----------------------------------------------------------------------------
 def publish_presence_changed(agent) -> None:
     payload: PresenceChanged = {
         "type": "presence.changed",
         "agent_id": agent.pk,
         "presence": agent.presence,
         "reason": agent.presence_reason,
-        "changed_at": agent.presence_changed_at.isoformat(),
+        "changed_at": _iso(agent.presence_changed_at),
     }
     _send_after_commit([agent_group(agent.pk), SUPERVISORS_GROUP], dict(payload))
 
 
 def publish_message_created(message) -> None:
-    payload: MessageCreated = {
-        "type": "message.created",
-        "id": message.pk,
-        "contact_id": message.contact_id,
-        "sender": message.sender,
-        "text": message.text,
-        "attachments": message.attachments,
-        "created_at": message.created_at.isoformat(),
+    payload: MessageCreated = {"type": "message.created", "message": message_payload(message)}
+    groups = [contact_group(message.contact_id)]
+    if not message.internal:
+        groups.append(citizen_group(message.contact_id))
+    _send_after_commit(groups, dict(payload))
+
+
+def publish_messages_delivered(*, contact_id: int, up_to_id: int, audience: str, at) -> None:
+    """Tell the other side its messages arrived (``audience`` is who sent them)."""
+    group = contact_group(contact_id) if audience == "staff" else citizen_group(contact_id)
+    _send_after_commit(
+        [group],
+        {
+            "type": "message.delivered",
+            "contact_id": contact_id,
+            "up_to_id": up_to_id,
+            "delivered_at": _iso(at),
+        },
+    )
+
+
+def publish_offer_created(offer) -> None:
+    payload: OfferCreated = {"type": "offer.created", "offer": offer_payload(offer)}
+    _send_after_commit([agent_group(offer.agent_id)], dict(payload))
+
+
+def publish_offer_cancelled(offer, *, reason: str) -> None:
+    payload: OfferCancelled = {
+        "type": "offer.cancelled",
+        "offer_id": offer.pk,
+        "contact_id": offer.contact_id,
+        "reason": reason,
     }
-    _send_after_commit([contact_group(message.contact_id)], dict(payload))
+    _send_after_commit([agent_group(offer.agent_id)], dict(payload))
+
+
+def publish_contact_assigned(contact) -> None:
+    payload: ContactChanged = {"type": "contact.assigned", "contact": contact_summary(contact)}
+    _send_after_commit([agent_group(contact.agent_id)], dict(payload))
+
+
+def publish_contact_updated(contact) -> None:
+    payload: ContactChanged = {"type": "contact.updated", "contact": contact_summary(contact)}
+    groups = [contact_group(contact.pk)]
+    if contact.agent_id:
+        groups.append(agent_group(contact.agent_id))
+    _send_after_commit(groups, dict(payload))
+
+
+def publish_contact_removed(contact, *, reason: str, agent_id: int | None = None) -> None:
+    payload: ContactRemoved = {
+        "type": "contact.removed",
+        "contact_id": contact.pk,
+        "reason": reason,
+    }
+    _send_after_commit([agent_group(agent_id or contact.agent_id)], dict(payload))
+
+
+def publish_chat_state(contact) -> None:
+    payload: ChatState = {
+        "type": "chat.state",
+        "contact_id": contact.pk,
+        "state": contact.state,
+        "agent_name": contact.agent.display_name if contact.agent_id else None,
+    }
+    _send_after_commit([citizen_group(contact.pk)], dict(payload))
+
+
+def publish_chat_ended(contact, *, by: str) -> None:
+    _send_after_commit(
+        [citizen_group(contact.pk), contact_group(contact.pk)],
+        {"type": "chat.ended", "contact_id": contact.pk, "by": by},
+    )
+
+
+def publish_chat_moved(old, new) -> None:
+    """A transfer to another queue: the citizen's chat follows the new leg."""
+    _send_after_commit(
+        [citizen_group(old.pk)],
+        {"type": "chat.moved", "contact_id": old.pk, "new_contact_id": new.pk},
+    )
+
+
+def publish_queue_position(contact, *, position: int, eta_seconds: int) -> None:
+    payload: QueuePosition = {
+        "type": "queue.position",
+        "contact_id": contact.pk,
+        "position": position,
+        "eta_seconds": eta_seconds,
+    }
+    _send_after_commit([citizen_group(contact.pk)], dict(payload))
+
+
+def publish_no_agents(contact) -> None:
+    _send_after_commit(
+        [citizen_group(contact.pk)],
+        {"type": "queue.no_agents", "contact_id": contact.pk, "callback_available": True},
+    )

@@ -1,7 +1,9 @@
 from django.urls import path
 
 from channels_app.consumers.agent import AgentConsumer
+from channels_app.consumers.chat import CitizenChatConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
+    path("ws/chat/<str:token>/", CitizenChatConsumer.as_asgi()),
 ]

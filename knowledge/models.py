@@ -87,3 +87,22 @@ class ArticleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article} v{self.number}"
+
+
+class ArticleUse(models.Model):
+    """An agent used an article in a contact (inserted its answer, linked it to a ticket)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="uses")
+    contact = models.ForeignKey(
+        "callcenter.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.article} used"

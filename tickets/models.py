@@ -189,6 +189,7 @@ class TicketEvent(models.Model):
 
     class Type(models.TextChoices):
         CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
         STATUS_CHANGED = "status_changed", _("Status changed")
         ASSIGNED = "assigned", _("Assigned")
         TRANSFERRED = "transferred", _("Transferred to a department")
@@ -211,3 +212,37 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket.number}: {self.get_type_display()}"
+
+
+class SurveyAnswer(models.Model):
+    """A citizen's satisfaction answer (1–5) about a contact or a ticket; feeds CSAT."""
+
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
+    score = models.PositiveSmallIntegerField(_("satisfaction"))
+    solved = models.BooleanField(_("problem solved"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="survey_score_1_to_5"
+            ),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(contact__isnull=False),
+                name="survey_once_per_contact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"

@@ -169,3 +169,82 @@ def ticket_resolve(
             ]
         )
     return ticket
+
+
+def ticket_update(*, ticket: Ticket, actor: User | None, **changes) -> Ticket:
+    """Change a ticket's fields and record what changed (old → new) as one event."""
+    editable = {"subject", "description", "category", "priority", "answer", "assignee"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    changed = {}
+    for field, value in changes.items():
+        old = getattr(ticket, field)
+        if old != value:
+            changed[field] = {
+                "from": str(old) if old is not None else None,
+                "to": str(value) if value is not None else None,
+            }
+            setattr(ticket, field, value)
+    if not changed:
+        return ticket
+    with transaction.atomic():
+        ticket.save(update_fields=[*changed, "updated_at"])
+        TicketEvent.objects.create(
+            ticket=ticket,
+            type=TicketEvent.Type.UPDATED,
+            actor=actor,
+            data={"changed": changed},
+        )
+    return ticket
+
+
+def contact_ticket_save(
+    *,
+    contact: Contact,
+    actor: User,
+    category: Category,
+    subject: str,
+    description: str = "",
+    answer: str = "",
+    resolve: bool = False,
+    department: Department | None = None,
+    transfer_note: str = "",
+) -> Ticket:
+    """The agent's ticket for a contact: created on first save, updated after; then resolved
+    with the answer given, or transferred to a department."""
+    if resolve and department is not None:
+        raise ValueError("A ticket is either resolved now or transferred, not both.")
+    if resolve and not answer.strip():
+        raise ValueError("Write the answer given to resolve the ticket.")
+    with transaction.atomic():
+        ticket = contact.tickets.order_by("id").first()
+        if ticket is None:
+            ticket = ticket_create(
+                subject=subject,
+                channel=contact.channel,
+                citizen=contact.citizen,
+                category=category,
+                description=description,
+                created_by=actor,
+                contacts=[contact],
+            )
+            ticket.status = Ticket.Status.OPEN
+            ticket.assignee = actor
+            ticket.save(update_fields=["status", "assignee", "updated_at"])
+        else:
+            ticket_update(
+                ticket=ticket,
+                actor=actor,
+                subject=subject.strip(),
+                category=category,
+                description=description,
+                answer=answer.strip() or ticket.answer,
+            )
+        if answer.strip() and not resolve:
+            ticket_update(ticket=ticket, actor=actor, answer=answer.strip())
+        if resolve and ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            ticket_resolve(ticket=ticket, actor=actor, answer=answer)
+        if department is not None and ticket.department_id != department.pk:
+            ticket_transfer(ticket=ticket, department=department, actor=actor, note=transfer_note)
+    return ticket

@@ -1,60 +1,339 @@
-"""The agent console's socket: presence and the agent's own events."""
+"""The agent console's socket: presence, offers, conversations, transfers, wrap-up.
+
+Agents follow the contacts they hold; supervisors (and administrators) open the same socket
+to watch and to conference into conversations they join.
+"""
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
 
-from callcenter.models import Agent, Presence
-from callcenter.roles import AGENT, user_roles
-from callcenter.services import agent_set_presence
-from channels_app.consumers.base import Open120Consumer
-from channels_app.events import agent_group
+from callcenter import routing
+from callcenter.models import Agent, Contact, Offer, Presence, Queue
+from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
+from channels_app import conversation
+from channels_app.consumers.base import Open120Consumer, integer, text
+from channels_app.events import SUPERVISORS_GROUP, agent_group, contact_group, contact_summary
 
 CLOSE_FORBIDDEN = 4403
-
-
-@database_sync_to_async
-def _agent_for(user) -> Agent | None:
-    if AGENT not in user_roles(user):
-        return None
-    return Agent.objects.filter(user=user).first()
 
 
 class AgentConsumer(Open120Consumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
-        self.agent = await _agent_for(user) if user is not None else None
-        if self.agent is None:
+        self.user = user
+        self.agent: Agent | None = None
+        self.following: set[int] = set()
+        roles = await database_sync_to_async(user_roles)(user) if user else frozenset()
+        self.is_supervisor = bool(roles & {SUPERVISOR, ADMINISTRATOR})
+        if AGENT in roles:
+            self.agent = await database_sync_to_async(Agent.objects.filter(user=user).first)()
+        if self.agent is None and not self.is_supervisor:
             # Accept, then close with a code the console understands, so it sends the user
             # to the login page instead of reconnecting forever.
             await self.accept()
-            await self.send_error("forbidden", "Log in as an agent to open this socket.")
+            await self.send_error("forbidden", "Log in as an agent or a supervisor.")
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = agent_group(self.agent.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        if self.agent is not None:
+            await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
+        if self.is_supervisor:
+            await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await self.accept()
-        await self.send_json(
-            {"type": "hello", "agent_id": self.agent.pk, "presence": self.agent.presence}
-        )
+        hello = await database_sync_to_async(self._hello)()
+        for contact in hello["contacts"]:
+            await self._follow(contact["id"])
+        await self.send_json(hello)
+
+    def _hello(self) -> dict:
+        contacts, offers = [], []
+        if self.agent is not None:
+            self.agent.refresh_from_db()
+            held = Contact.objects.filter(
+                agent=self.agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
+            ).select_related("queue", "citizen")
+            contacts = [contact_summary(c) for c in held]
+            from channels_app.events import offer_payload
+
+            offers = [
+                offer_payload(o)
+                for o in Offer.objects.filter(
+                    agent=self.agent, state=Offer.State.PENDING
+                ).select_related("contact__queue", "contact__citizen")
+            ]
+        return {
+            "type": "hello",
+            "agent_id": self.agent.pk if self.agent else None,
+            "role": "agent" if self.agent else "supervisor",
+            "presence": self.agent.presence if self.agent else None,
+            "contacts": contacts,
+            "offers": offers,
+        }
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "agent", None) is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(agent_group(self.agent.pk), self.channel_name)
+        if getattr(self, "is_supervisor", False):
+            await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
+        for contact_id in getattr(self, "following", set()):
+            await self.channel_layer.group_discard(contact_group(contact_id), self.channel_name)
+
+    async def _follow(self, contact_id: int) -> None:
+        if contact_id not in self.following:
+            self.following.add(contact_id)
+            await self.channel_layer.group_add(contact_group(contact_id), self.channel_name)
+
+    async def _unfollow(self, contact_id: int) -> None:
+        if contact_id in self.following:
+            self.following.discard(contact_id)
+            await self.channel_layer.group_discard(contact_group(contact_id), self.channel_name)
 
     def frame_handlers(self) -> dict:
-        return {**super().frame_handlers(), "presence.set": self.on_presence_set}
+        return {
+            **super().frame_handlers(),
+            "presence.set": self.on_presence_set,
+            "offer.accept": self.on_offer_accept,
+            "offer.decline": self.on_offer_decline,
+            "message.send": self.on_message_send,
+            "typing": self.on_typing,
+            "resume": self.on_resume,
+            "history": self.on_history,
+            "ack": self.on_ack,
+            "contact.end": self.on_contact_end,
+            "contact.transfer": self.on_contact_transfer,
+            "contact.join": self.on_contact_join,
+            "wrapup.complete": self.on_wrapup_complete,
+        }
 
+    # --- access ---------------------------------------------------------------------------
+    def _contact_for(self, contact_id: int) -> Contact:
+        """The contact if this user may act on it: the agent holding it, or a supervisor."""
+        contact = (
+            Contact.objects.select_related("queue", "citizen", "agent", "session")
+            .filter(pk=contact_id)
+            .first()
+        )
+        if contact is None:
+            raise routing.RoutingError("No such contact.")
+        if self.is_supervisor or (self.agent is not None and contact.agent_id == self.agent.pk):
+            return contact
+        raise routing.RoutingError("This contact is not yours.")
+
+    async def _require_agent(self) -> bool:
+        if self.agent is None:
+            await self.send_error("agents_only", "Only agents can do this.")
+            return False
+        return True
+
+    async def _run(self, func, *args, **kwargs):
+        """Run a domain call in a thread; turn its refusals into error frames."""
+        try:
+            return await database_sync_to_async(func)(*args, **kwargs), True
+        except (routing.RoutingError, ValidationError, ValueError) as error:
+            message = (
+                "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            )
+            await self.send_error("refused", message)
+            return None, False
+
+    # --- frames ---------------------------------------------------------------------------
     async def on_presence_set(self, content: dict) -> None:
-        presence = content.get("presence")
-        reason = content.get("reason", "")
+        if not await self._require_agent():
+            return
+        presence, reason = content.get("presence"), content.get("reason", "")
         if presence not in Presence.values or not isinstance(reason, str):
             await self.send_error("invalid_presence", "Unknown presence or bad reason.")
             return
         try:
-            await database_sync_to_async(agent_set_presence)(
+            await database_sync_to_async(routing.agent_set_presence)(
                 agent=self.agent, presence=presence, reason=reason
             )
         except ValueError as error:
             await self.send_error("invalid_presence", str(error))
 
+    async def on_offer_accept(self, content: dict) -> None:
+        offer_id = integer(content, "offer_id")
+        if offer_id is None:
+            await self.send_error("invalid_frame", "offer_id must be an integer.")
+            return
+        if await self._require_agent():
+            await self._run(routing.offer_accept, offer_id=offer_id, agent=self.agent)
+
+    async def on_offer_decline(self, content: dict) -> None:
+        offer_id = integer(content, "offer_id")
+        if offer_id is None:
+            await self.send_error("invalid_frame", "offer_id must be an integer.")
+            return
+        if await self._require_agent():
+            await self._run(routing.offer_decline, offer_id=offer_id, agent=self.agent)
+
+    async def on_message_send(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        body = text(content, "text")
+        if contact_id is None or body is None:
+            await self.send_error("invalid_frame", "message.send needs contact_id and text.")
+            return
+        await self._run(
+            self._send_message,
+            contact_id,
+            body,
+            str(content.get("client_id", ""))[:64],
+            bool(content.get("internal", False)),
+        )
+
+    def _send_message(self, contact_id: int, body: str, client_id: str, internal: bool):
+        contact = self._contact_for(contact_id)
+        return conversation.staff_message_send(
+            contact=contact, user=self.user, text=body, client_id=client_id, internal=internal
+        )
+
+    async def on_typing(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        if contact_id is None or contact_id not in self.following:
+            return  # typing is best effort: nothing to report
+        name = self.agent.display_name if self.agent else self.user.display_name
+        await conversation.typing_relay(
+            self.channel_layer, contact_id, who="agent", name=name, sender=self.channel_name
+        )
+
+    async def on_resume(self, content: dict) -> None:
+        last_id = integer(content, "last_message_id")
+        if last_id is None:
+            await self.send_error("invalid_frame", "last_message_id must be an integer.")
+            return
+        contact_ids = sorted(self.following)
+        messages = await database_sync_to_async(conversation.messages_since)(
+            contact_ids=contact_ids, last_id=last_id, include_internal=True
+        )
+        for message in messages:
+            await self.send_json({"type": "message.created", "message": message})
+        last = messages[-1]["id"] if messages else last_id
+        await self.send_json({"type": "resume.done", "last_message_id": last})
+
+    async def on_history(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        if contact_id is None:
+            await self.send_error("invalid_frame", "contact_id must be an integer.")
+            return
+        result, ok = await self._run(self._history, contact_id)
+        if ok:
+            await self.send_json(result)
+
+    def _history(self, contact_id: int) -> dict:
+        contact = self._contact_for(contact_id)
+        return {
+            "type": "history",
+            "contact_id": contact.pk,
+            "messages": conversation.conversation_messages(contact, include_internal=True),
+        }
+
+    async def on_ack(self, content: dict) -> None:
+        contact_id, up_to = integer(content, "contact_id"), integer(content, "up_to_id")
+        if contact_id is None or up_to is None or contact_id not in self.following:
+            return
+        await database_sync_to_async(conversation.messages_mark_delivered)(
+            contact_id=contact_id, up_to_id=up_to, readers="staff"
+        )
+
+    async def on_contact_end(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        if contact_id is None:
+            await self.send_error("invalid_frame", "contact_id must be an integer.")
+            return
+        await self._run(self._end, contact_id)
+
+    def _end(self, contact_id: int) -> None:
+        routing.contact_end(contact=self._contact_for(contact_id), by="agent", actor=self.user)
+
+    async def on_contact_transfer(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        to_agent, to_queue = integer(content, "to_agent_id"), integer(content, "to_queue_id")
+        note = content.get("note", "")
+        if (
+            contact_id is None
+            or (to_agent is None) == (to_queue is None)
+            or not isinstance(note, str)
+        ):
+            await self.send_error(
+                "invalid_frame", "contact.transfer needs contact_id and to_agent_id or to_queue_id."
+            )
+            return
+        if await self._require_agent():
+            await self._run(self._transfer, contact_id, to_agent, to_queue, note[:500])
+
+    def _transfer(self, contact_id: int, to_agent: int | None, to_queue: int | None, note: str):
+        contact = self._contact_for(contact_id)
+        if to_agent is not None:
+            target = Agent.objects.filter(pk=to_agent).first()
+            if target is None:
+                raise routing.RoutingError("No such agent.")
+            return routing.contact_transfer_to_agent(
+                contact=contact, from_agent=self.agent, to_agent=target, note=note
+            )
+        queue = Queue.objects.filter(pk=to_queue, is_active=True).first()
+        if queue is None:
+            raise routing.RoutingError("No such queue.")
+        return routing.contact_transfer_to_queue(
+            contact=contact, from_agent=self.agent, queue=queue, note=note
+        )
+
+    async def on_contact_join(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        if contact_id is None:
+            await self.send_error("invalid_frame", "contact_id must be an integer.")
+            return
+        if not self.is_supervisor:
+            await self.send_error("supervisors_only", "Only supervisors can join a conversation.")
+            return
+        result, ok = await self._run(self._join, contact_id)
+        if ok:
+            await self._follow(contact_id)
+            await self.send_json({"type": "contact.assigned", "contact": result, "observer": True})
+
+    def _join(self, contact_id: int) -> dict:
+        contact = routing.contact_join(contact=self._contact_for(contact_id), user=self.user)
+        return contact_summary(contact)
+
+    async def on_wrapup_complete(self, content: dict) -> None:
+        contact_id = integer(content, "contact_id")
+        if contact_id is None:
+            await self.send_error("invalid_frame", "contact_id must be an integer.")
+            return
+        if await self._require_agent():
+            await self._run(self._wrapup, contact_id)
+
+    def _wrapup(self, contact_id: int) -> None:
+        routing.contact_wrapup_complete(contact=self._contact_for(contact_id), agent=self.agent)
+
+    # --- events from the channel layer ----------------------------------------------------
     async def presence_changed(self, event: dict) -> None:
         await self.send_json(event)
+
+    async def offer_created(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def offer_cancelled(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def contact_assigned(self, event: dict) -> None:
+        await self._follow(event["contact"]["id"])
+        await self.send_json(event)
+
+    async def contact_updated(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def contact_removed(self, event: dict) -> None:
+        await self._unfollow(event["contact_id"])
+        await self.send_json(event)
+
+    async def message_created(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def message_delivered(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def chat_ended(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def typing(self, event: dict) -> None:
+        if event.get("sender") != self.channel_name:
+            await self.send_json({k: v for k, v in event.items() if k != "sender"})

@@ -41,3 +41,15 @@ class Open120Consumer(AsyncJsonWebsocketConsumer):
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
+
+
+def integer(content: dict, key: str) -> int | None:
+    """content[key] when it is a whole number (not a bool), else None."""
+    value = content.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def text(content: dict, key: str) -> str | None:
+    """content[key] when it is a non-blank string, else None."""
+    value = content.get(key)
+    return value if isinstance(value, str) and value.strip() else None

@@ -1,7 +1,8 @@
 import pytest
 
 from callcenter.models import AgentPresenceEvent, Message, Presence
-from callcenter.services import agent_set_presence, message_create
+from callcenter.routing import agent_set_presence
+from callcenter.services import message_create
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

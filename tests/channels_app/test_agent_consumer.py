@@ -12,7 +12,7 @@ from django.test import Client
 
 from callcenter.asgi import application
 from callcenter.models import Agent, Presence
-from callcenter.services import agent_set_presence
+from callcenter.routing import agent_set_presence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from callcenter import roles
-from callcenter.models import Agent, Channel, Citizen, Contact, Message, Queue, Skill, User
+from callcenter.models import (
+    Agent,
+    CannedReply,
+    Channel,
+    Citizen,
+    Contact,
+    Message,
+    Queue,
+    Skill,
+    User,
+)
 from callcenter.services import contact_create, message_create
 from knowledge.models import Article
 from knowledge.services import article_save
@@ -61,6 +71,16 @@ TOP_CATEGORIES = [
     ("보건", "health"),
     ("문화·관광", "culture"),
     ("일반행정", "admin"),
+]
+
+CANNED_REPLIES = [
+    ("인사", "안녕하세요, 120 시민상담센터 상담사입니다. 무엇을 도와드릴까요?"),
+    ("확인 중", "확인해 드리겠습니다. 잠시만 기다려 주세요."),
+    ("본인 확인", "정확한 안내를 위해 성함과 연락처를 확인해도 될까요?"),
+    ("부서 이관", "담당 부서로 전달하여 처리 결과를 안내해 드리겠습니다."),
+    ("추가 문의", "더 궁금하신 점이 있으신가요?"),
+    ("마무리", "이용해 주셔서 감사합니다. 좋은 하루 보내세요."),
+    ("Greeting (EN)", "Hello, this is the 120 City Call Center. How can I help you?"),
 ]
 
 QUEUES = [
@@ -130,6 +150,7 @@ class Command(BaseCommand):
             officers = [self._officer(row, departments) for row in people["officers"]]
             citizens = [self._citizen(row) for row in people["citizens"]]
             self._articles(articles, departments, admin)
+            self._canned_replies()
         created = self._history(agents, citizens, queues, departments, inquiries, supervisors[0])
         self._report(agents, supervisors, officers, created)
 
@@ -230,6 +251,17 @@ class Command(BaseCommand):
                 consented_at=timezone.now(),
             )
         return citizen
+
+    def _canned_replies(self) -> None:
+        for order, (title, text) in enumerate(CANNED_REPLIES):
+            CannedReply.objects.get_or_create(
+                title=title,
+                defaults={
+                    "text": text,
+                    "sort_order": order,
+                    "language": "en" if "(EN)" in title else "ko",
+                },
+            )
 
     def _articles(self, rows: list[dict], departments: dict[str, Department], author: User) -> None:
         existing = set(

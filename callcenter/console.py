@@ -1,0 +1,193 @@
+"""The agent console's server-rendered parts: panels per contact, ticket form, uploads."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from phonenumber_field.phonenumber import to_python
+
+from callcenter import routing
+from callcenter.attachments import attachment_store
+from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
+from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
+from callcenter.services import message_create, personal_data_access_log
+from channels_app.events import message_payload
+from tickets.forms import ContactTicketForm
+from tickets.services import contact_ticket_save
+
+STAFF = (AGENT, SUPERVISOR, ADMINISTRATOR)
+
+
+def _get_contact_for_user(request: HttpRequest, contact_id: int) -> Contact:
+    """The contact if the user holds it (agent) or supervises; 404 for anyone else."""
+    contact = get_object_or_404(
+        Contact.objects.select_related("citizen", "queue", "agent"), pk=contact_id
+    )
+    if user_roles(request.user) & {SUPERVISOR, ADMINISTRATOR}:
+        return contact
+    agent = Agent.objects.filter(user=request.user).first()
+    if agent is None or contact.agent_id != agent.pk:
+        raise PermissionDenied("This contact is not yours.")
+    return contact
+
+
+def _ticket_initial(contact: Contact) -> dict:
+    ticket = contact.tickets.order_by("id").first()
+    if ticket is None:
+        first = contact.messages.filter(sender=Message.Sender.CITIZEN).order_by("id").first()
+        return {"description": first.text if first else "", "outcome": "resolve"}
+    return {
+        "category": ticket.category_id,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "answer": ticket.answer,
+        "department": ticket.department_id,
+        "outcome": "transfer" if ticket.department_id else "resolve",
+    }
+
+
+def _panel_context(contact: Contact, form: ContactTicketForm | None = None) -> dict:
+    citizen = contact.citizen
+    history = []
+    if citizen is not None:
+        history = (
+            citizen.tickets.exclude(contacts=contact)
+            .select_related("category")
+            .order_by("-created_at")[:10]
+        )
+    return {
+        "contact": contact,
+        "citizen": citizen,
+        "history": history,
+        "previous_contacts": citizen.contacts.exclude(pk=contact.pk).order_by("-created_at")[:5]
+        if citizen
+        else [],
+        "ticket": contact.tickets.order_by("id").first(),
+        "form": form or ContactTicketForm(initial=_ticket_initial(contact), contact_id=contact.pk),
+    }
+
+
+@role_required(*STAFF)
+@require_GET
+def contact_panel(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = _get_contact_for_user(request, contact_id)
+    return render(request, "callcenter/console/contact_panel.html", _panel_context(contact))
+
+
+@role_required(AGENT)
+@require_POST
+def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = _get_contact_for_user(request, contact_id)
+    form = ContactTicketForm(request.POST, contact_id=contact.pk)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                ticket = contact_ticket_save(
+                    contact=contact,
+                    actor=request.user,
+                    category=data["category"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    answer=data["answer"],
+                    resolve=data["outcome"] == "resolve",
+                    department=data["department"] if data["outcome"] == "transfer" else None,
+                    transfer_note=data["transfer_note"],
+                )
+                if data["callback"]:
+                    number = to_python(data["callback_phone"], region="KR")
+                    if number is None or not number.is_valid():
+                        raise ValidationError({"callback_phone": _("Enter a valid phone number.")})
+                    CallbackRequest.objects.create(
+                        citizen=contact.citizen,
+                        contact=contact,
+                        phone=number.as_e164,
+                        assigned_to=contact.agent,
+                        note=data["subject"],
+                    )
+                if "wrapup" in request.POST:
+                    routing.contact_wrapup_complete(contact=contact, agent=contact.agent)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except (ValueError, routing.RoutingError) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Ticket %s saved.") % ticket.number)
+            form = None
+    contact.refresh_from_db()
+    response = render(
+        request, "callcenter/console/ticket_panel.html", _panel_context(contact, form)
+    )
+    if form is not None and form.errors:
+        response.status_code = 422
+    return response
+
+
+@role_required(*STAFF)
+@require_POST
+def contact_attachment(request: HttpRequest, contact_id: int) -> JsonResponse:
+    contact = _get_contact_for_user(request, contact_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"error": "no_file", "message": _("Choose a file.")}, status=400)
+    if contact.state != "active":
+        return JsonResponse(
+            {"error": "not_active", "message": _("The conversation is not active.")}, status=409
+        )
+    try:
+        item = attachment_store(contact_id=contact.pk, upload=upload)
+    except ValidationError as error:
+        return JsonResponse({"error": "bad_file", "message": " ".join(error.messages)}, status=400)
+    message = message_create(
+        contact=contact,
+        sender=Message.Sender.AGENT,
+        sender_user=request.user,
+        text=request.POST.get("text", ""),
+        attachments=[item],
+    )
+    return JsonResponse({"message": message_payload(message)}, status=201)
+
+
+@role_required(*STAFF)
+@require_POST
+def citizen_reveal_phone(request: HttpRequest, citizen_id: int) -> JsonResponse:
+    """Show a citizen's full phone to staff serving them; every look is logged."""
+    citizen = get_object_or_404(Citizen, pk=citizen_id)
+    if not user_roles(request.user) & {SUPERVISOR, ADMINISTRATOR}:
+        agent = Agent.objects.filter(user=request.user).first()
+        serving = (
+            agent is not None
+            and citizen.contacts.filter(
+                agent=agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
+            ).exists()
+        )
+        if not serving:
+            raise PermissionDenied("Only the agent serving this citizen may see the number.")
+    personal_data_access_log(
+        user=request.user,
+        citizen=citizen,
+        field="phone",
+        reason=request.POST.get("reason", "console"),
+    )
+    return JsonResponse({"phone": citizen.phone.as_national if citizen.phone else ""})
+
+
+@role_required(*STAFF)
+@require_GET
+def transfer_targets(request: HttpRequest) -> JsonResponse:
+    agents = Agent.objects.filter(presence=Presence.AVAILABLE).exclude(user=request.user)
+    return JsonResponse(
+        {
+            "agents": [
+                {"id": a.pk, "name": a.display_name, "presence": a.presence} for a in agents
+            ],
+            "queues": [
+                {"id": q.pk, "name": q.name, "channels": q.channels}
+                for q in Queue.objects.filter(is_active=True)
+            ],
+        }
+    )

@@ -1,0 +1,630 @@
+"""Skills-based routing: queue contacts, offer them to the best agent, accept, end, wrap up.
+
+Rules (issue "The heart"):
+- an agent is eligible for a contact when they have every skill the queue requires plus the
+  contact's language skill, are ``available``, have no pending offer, and have capacity left
+  (voice/video: nothing else at all; chats: fewer than ``max_concurrent_chats`` in hand);
+- contacts go out in order: citizens needing assistance first, then higher queue priority,
+  then the longest waiting; the longest idle eligible agent gets the offer;
+- one pending offer per contact and per agent is a database constraint, and rows are locked
+  (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several router processes never
+  offer a contact twice.
+
+Every change is committed before it is published (channels_app.events).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from callcenter.models import (
+    REALTIME_CHANNELS,
+    Agent,
+    AgentPresenceEvent,
+    Contact,
+    ContactEvent,
+    Message,
+    Offer,
+    Presence,
+    Queue,
+    User,
+)
+from channels_app import events
+
+# A contact's language needs this skill of the agent (Korean is everyone's).
+LANGUAGE_SKILLS = {
+    "en": "lang-en",
+    "zh": "lang-zh",
+    "ja": "lang-ja",
+    "vi": "lang-vi",
+    "ksl": "sign-language",
+}
+# Presences the system may move by itself; the others are the agent's own choice.
+SYSTEM_PRESENCES = {Presence.AVAILABLE, Presence.BUSY, Presence.WRAPUP}
+DEFAULT_HANDLE_SECONDS = 180
+
+
+class RoutingError(Exception):
+    """A routing action that cannot happen now; the message is shown to the user."""
+
+
+def _offer_timeout() -> timedelta:
+    return timedelta(seconds=settings.ROUTING_OFFER_TIMEOUT_SECONDS)
+
+
+def _locked(queryset):
+    """Lock the rows, skipping those another router holds (no-op on SQLite)."""
+    return queryset.select_for_update(skip_locked=True, of=("self",))
+
+
+# --- presence -----------------------------------------------------------------------------
+def agent_set_presence(
+    *, agent: Agent, presence: str, reason: str = "", dispatch: bool = True
+) -> Agent:
+    """Move an agent to ``presence``, keep the change as history and tell the consoles."""
+    if presence not in Presence.values:
+        raise ValueError(f"Unknown presence {presence!r}.")
+    if presence == Presence.BREAK and not reason.strip():
+        raise ValueError("A break needs a reason.")
+    now = timezone.now()
+    with transaction.atomic():
+        was_free = agent.presence == Presence.AVAILABLE
+        agent.presence = presence
+        agent.presence_reason = reason.strip()
+        agent.presence_changed_at = now
+        fields = ["presence", "presence_reason", "presence_changed_at"]
+        if presence == Presence.AVAILABLE and not was_free:
+            agent.idle_since = now
+            fields.append("idle_since")
+        agent.save(update_fields=fields)
+        AgentPresenceEvent.objects.create(
+            agent=agent, presence=presence, reason=agent.presence_reason, created_at=now
+        )
+        events.publish_presence_changed(agent)
+        if presence != Presence.AVAILABLE:
+            # Nobody should ring while on a break: withdraw a pending offer.
+            for offer in _locked(Offer.objects.filter(agent=agent, state=Offer.State.PENDING)):
+                _close_offer(offer, Offer.State.CANCELLED, now, reason="presence")
+        if dispatch:
+            transaction.on_commit(router_dispatch)
+    return agent
+
+
+@dataclass(frozen=True)
+class Load:
+    """What an agent holds now: contacts answered and not yet wrapped up."""
+
+    realtime: int
+    chats: int
+    active: int
+
+    @property
+    def total(self) -> int:
+        return self.realtime + self.chats
+
+
+def agent_load(agent: Agent) -> Load:
+    held = Contact.objects.filter(
+        agent=agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
+    )
+    row = held.aggregate(
+        realtime=Count("id", filter=Q(channel__in=list(REALTIME_CHANNELS))),
+        chats=Count("id", filter=~Q(channel__in=list(REALTIME_CHANNELS))),
+        active=Count("id", filter=Q(ended_at__isnull=True)),
+    )
+    return Load(realtime=row["realtime"], chats=row["chats"], active=row["active"])
+
+
+def _has_capacity(agent: Agent, load: Load, contact: Contact) -> bool:
+    if load.realtime:
+        return False
+    if contact.is_realtime:
+        return load.total == 0
+    return load.chats < agent.max_concurrent_chats
+
+
+def _sync_presence(agent: Agent) -> None:
+    """Follow the agent's load: busy when full, wrap-up when only wrap-up remains."""
+    agent.refresh_from_db(fields=["presence", "max_concurrent_chats"])
+    if agent.presence not in SYSTEM_PRESENCES:
+        return
+    load = agent_load(agent)
+    if load.realtime or load.chats >= agent.max_concurrent_chats:
+        target = Presence.BUSY if load.active else Presence.WRAPUP
+    else:
+        target = Presence.AVAILABLE
+    if target != agent.presence:
+        agent_set_presence(agent=agent, presence=target, dispatch=False)
+
+
+# --- queueing -----------------------------------------------------------------------------
+def contact_enqueue(*, contact: Contact, queue: Queue) -> Contact:
+    """Put a contact in a queue; the router offers it as soon as the commit lands."""
+    now = timezone.now()
+    with transaction.atomic():
+        contact.queue = queue
+        contact.queued_at = contact.queued_at or now
+        contact.save(update_fields=["queue", "queued_at"])
+        ContactEvent.objects.create(
+            contact=contact, type=ContactEvent.Type.QUEUED, data={"queue": queue.code}
+        )
+        transaction.on_commit(router_dispatch)
+        transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue.pk]))
+    return contact
+
+
+def _required_skill_ids(queue: Queue, contact: Contact, skill_ids: dict[str, int]) -> set[int]:
+    required = {skill.pk for skill in queue.required_skills.all()}
+    language_skill = LANGUAGE_SKILLS.get(contact.language)
+    if language_skill and language_skill in skill_ids:
+        required.add(skill_ids[language_skill])
+    return required
+
+
+def _candidate_queues(contact: Contact, now: datetime) -> list[Queue]:
+    queues = [contact.queue]
+    overflow = contact.queue.overflow_queue
+    waited = (now - contact.queued_at).total_seconds()
+    if overflow is not None and waited >= contact.queue.overflow_after_seconds:
+        queues.append(overflow)
+    return queues
+
+
+def _waiting_contacts():
+    return (
+        Contact.objects.waiting()
+        .filter(queue__isnull=False, queued_at__isnull=False)
+        .exclude(offers__state=Offer.State.PENDING)
+        .select_related("queue", "queue__overflow_queue", "citizen")
+        .prefetch_related("queue__required_skills", "queue__overflow_queue__required_skills")
+        .order_by(
+            F("citizen__needs_assistance").desc(nulls_last=True),
+            "-queue__priority",
+            "queued_at",
+            "id",
+        )
+    )
+
+
+def _routing_snapshot() -> tuple[dict[str, int], list[Agent], dict[int, set[int]]]:
+    """Skill ids by code, the available agents longest-idle first, and their skills."""
+    from callcenter.models import Skill
+
+    skill_ids = dict(Skill.objects.values_list("code", "id"))
+    agents = list(
+        Agent.objects.filter(presence=Presence.AVAILABLE)
+        .exclude(offers__state=Offer.State.PENDING)
+        .order_by("idle_since", "id")
+    )
+    skills: dict[int, set[int]] = {agent.pk: set() for agent in agents}
+    for agent_id, skill_id in Agent.skills.through.objects.filter(
+        agent_id__in=list(skills)
+    ).values_list("agent_id", "skill_id"):
+        skills[agent_id].add(skill_id)
+    return skill_ids, agents, skills
+
+
+def _recent_refusers(contact: Contact, now: datetime) -> set[int]:
+    """Agents who declined or missed this contact lately: offer it to someone else first."""
+    since = now - timedelta(seconds=settings.ROUTING_REOFFER_AFTER_SECONDS)
+    return set(
+        contact.offers.filter(
+            state__in=[Offer.State.DECLINED, Offer.State.TIMED_OUT], responded_at__gte=since
+        ).values_list("agent_id", flat=True)
+    )
+
+
+def _dispatch_one(now: datetime) -> Offer | None:
+    skill_ids, agents, agent_skills = _routing_snapshot()
+    if not agents:
+        return None
+    with transaction.atomic():
+        for contact in _locked(_waiting_contacts())[:200]:
+            for queue in _candidate_queues(contact, now):
+                required = _required_skill_ids(queue, contact, skill_ids)
+                skilled = [a for a in agents if required <= agent_skills[a.pk]]
+                if not skilled:
+                    continue
+                refusers = _recent_refusers(contact, now)
+                for agent in skilled:
+                    if agent.pk in refusers:
+                        continue
+                    offer = _try_offer(contact, agent, now)
+                    if offer is not None:
+                        if queue != contact.queue:
+                            ContactEvent.objects.create(
+                                contact=contact,
+                                type=ContactEvent.Type.OVERFLOWED,
+                                data={"queue": queue.code},
+                            )
+                        return offer
+    return None
+
+
+def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
+    locked = _locked(Agent.objects.filter(pk=agent.pk, presence=Presence.AVAILABLE)).first()
+    if locked is None or not _has_capacity(locked, agent_load(locked), contact):
+        return None
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.create(
+                contact=contact, agent=locked, created_at=now, expires_at=now + _offer_timeout()
+            )
+    except IntegrityError:
+        return None  # another router offered this contact or this agent a moment ago
+    if contact.offered_at is None:
+        contact.offered_at = now
+        contact.save(update_fields=["offered_at"])
+    ContactEvent.objects.create(
+        contact=contact, type=ContactEvent.Type.OFFERED, agent=locked, data={"offer": offer.pk}
+    )
+    events.publish_offer_created(offer)
+    return offer
+
+
+def router_dispatch() -> list[Offer]:
+    """Offer waiting contacts to eligible agents until no pair is left."""
+    offers = []
+    now = timezone.now()
+    while (offer := _dispatch_one(now)) is not None:
+        offers.append(offer)
+    return offers
+
+
+# --- offers -------------------------------------------------------------------------------
+def _close_offer(offer: Offer, state: str, now: datetime, *, reason: str) -> None:
+    offer.state = state
+    offer.responded_at = now
+    offer.save(update_fields=["state", "responded_at"])
+    event_type = {
+        Offer.State.DECLINED: ContactEvent.Type.DECLINED,
+        Offer.State.TIMED_OUT: ContactEvent.Type.TIMED_OUT,
+    }.get(state)
+    if event_type:
+        ContactEvent.objects.create(
+            contact_id=offer.contact_id,
+            type=event_type,
+            agent_id=offer.agent_id,
+            data={"offer": offer.pk},
+        )
+    events.publish_offer_cancelled(offer, reason=reason)
+
+
+def _get_pending_offer(offer_id: int, agent: Agent) -> Offer:
+    offer = (
+        Offer.objects.select_for_update()
+        .select_related("contact")
+        .filter(pk=offer_id, agent=agent)
+        .first()
+    )
+    if offer is None:
+        raise RoutingError("No such offer.")
+    if offer.state != Offer.State.PENDING:
+        raise RoutingError("The offer is no longer open.")
+    return offer
+
+
+def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
+    """The agent takes the offered contact: it is theirs and the citizen hears so."""
+    now = timezone.now()
+    with transaction.atomic():
+        offer = _get_pending_offer(offer_id, agent)
+        if offer.expires_at <= now:
+            _close_offer(offer, Offer.State.TIMED_OUT, now, reason="timeout")
+            raise RoutingError("The offer has expired.")
+        contact = Contact.objects.select_for_update().get(pk=offer.contact_id)
+        if contact.state != "waiting":
+            _close_offer(offer, Offer.State.CANCELLED, now, reason="gone")
+            raise RoutingError("The citizen has left.")
+        offer.state = Offer.State.ACCEPTED
+        offer.responded_at = now
+        offer.save(update_fields=["state", "responded_at"])
+        contact.agent = agent
+        contact.answered_at = now
+        contact.save(update_fields=["agent", "answered_at"])
+        ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.ACCEPTED, agent=agent)
+        _system_message(contact, f"상담사 {agent.display_name}님이 연결되었습니다.")
+        events.publish_contact_assigned(contact)
+        events.publish_chat_state(contact)
+        _sync_presence(agent)
+        queue_id = contact.queue_id
+        transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue_id]))
+    return contact
+
+
+def offer_decline(*, offer_id: int, agent: Agent) -> None:
+    with transaction.atomic():
+        offer = _get_pending_offer(offer_id, agent)
+        _close_offer(offer, Offer.State.DECLINED, timezone.now(), reason="declined")
+        transaction.on_commit(router_dispatch)
+
+
+def offers_expire() -> int:
+    """Time out unanswered offers: the agent goes 'not responding', the contact moves on."""
+    now = timezone.now()
+    expired = 0
+    with transaction.atomic():
+        for offer in _locked(
+            Offer.objects.filter(state=Offer.State.PENDING, expires_at__lte=now).select_related(
+                "agent"
+            )
+        ):
+            _close_offer(offer, Offer.State.TIMED_OUT, now, reason="timeout")
+            agent_set_presence(agent=offer.agent, presence=Presence.NOT_RESPONDING, dispatch=False)
+            expired += 1
+        if expired:
+            transaction.on_commit(router_dispatch)
+    return expired
+
+
+# --- conversation -------------------------------------------------------------------------
+def _system_message(contact: Contact, text: str) -> Message:
+    from callcenter.services import message_create
+
+    return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=text)
+
+
+def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Contact:
+    """End a conversation. A waiting contact the citizen leaves is abandoned."""
+    now = timezone.now()
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        state = contact.state
+        if state not in ("waiting", "active"):
+            return contact
+        contact.ended_at = now
+        fields = ["ended_at"]
+        if state == "waiting":
+            contact.abandoned = True
+            fields.append("abandoned")
+            for offer in _locked(contact.offers.filter(state=Offer.State.PENDING)):
+                _close_offer(offer, Offer.State.CANCELLED, now, reason="abandoned")
+        contact.save(update_fields=fields)
+        ContactEvent.objects.create(
+            contact=contact,
+            type=ContactEvent.Type.ABANDONED if state == "waiting" else ContactEvent.Type.ENDED,
+            actor=actor,
+            agent=contact.agent,
+            data={"by": by},
+        )
+        _system_message(
+            contact, "상담이 종료되었습니다." if by != "citizen" else "시민이 상담을 종료했습니다."
+        )
+        events.publish_chat_ended(contact, by=by)
+        if contact.agent_id:
+            events.publish_contact_updated(contact)
+            _sync_presence(contact.agent)
+        queue_id = contact.queue_id
+        transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue_id]))
+    return contact
+
+
+def contact_wrapup_complete(*, contact: Contact, agent: Agent, forced: bool = False) -> Contact:
+    """Finish after-contact work. Without ``forced`` the contact must have its ticket."""
+    now = timezone.now()
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact.agent_id != agent.pk:
+            raise RoutingError("This contact is not yours.")
+        if contact.state == "active":
+            raise RoutingError("End the conversation before finishing wrap-up.")
+        if contact.state != "wrapup":
+            return contact
+        if not forced and not contact.tickets.exists():
+            raise RoutingError("Save the ticket before finishing wrap-up.")
+        contact.wrapup_ended_at = now
+        contact.save(update_fields=["wrapup_ended_at"])
+        ContactEvent.objects.create(
+            contact=contact,
+            type=ContactEvent.Type.WRAPUP_ENDED,
+            agent=agent,
+            data={"forced": forced},
+        )
+        events.publish_contact_removed(contact, reason="wrapup_done")
+        _sync_presence(agent)
+        transaction.on_commit(router_dispatch)
+    return contact
+
+
+def wrapups_expire() -> int:
+    """End wrap-ups that ran past the configured limit."""
+    limit = timezone.now() - timedelta(seconds=settings.ROUTING_WRAPUP_LIMIT_SECONDS)
+    overdue = Contact.objects.filter(
+        ended_at__lte=limit,
+        answered_at__isnull=False,
+        wrapup_ended_at__isnull=True,
+        agent__isnull=False,
+    ).select_related("agent")
+    count = 0
+    for contact in overdue:
+        contact_wrapup_complete(contact=contact, agent=contact.agent, forced=True)
+        count += 1
+    return count
+
+
+def contact_transfer_to_agent(
+    *, contact: Contact, from_agent: Agent, to_agent: Agent, note: str = ""
+) -> Contact:
+    """Hand an active conversation to a colleague, who must be free to take it."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact.agent_id != from_agent.pk or contact.state != "active":
+            raise RoutingError("Only an active contact you hold can be transferred.")
+        target = Agent.objects.select_for_update().get(pk=to_agent.pk)
+        if target.pk == from_agent.pk:
+            raise RoutingError("Choose another agent.")
+        if target.presence != Presence.AVAILABLE or not _has_capacity(
+            target, agent_load(target), contact
+        ):
+            raise RoutingError(f"{target.display_name} cannot take a contact now.")
+        contact.agent = target
+        contact.save(update_fields=["agent"])
+        ContactEvent.objects.create(
+            contact=contact,
+            type=ContactEvent.Type.TRANSFERRED,
+            agent=target,
+            actor=from_agent.user,
+            data={"from_agent": from_agent.pk, "to_agent": target.pk, "note": note},
+        )
+        if note.strip():
+            from callcenter.services import message_create
+
+            message_create(
+                contact=contact,
+                sender=Message.Sender.AGENT,
+                sender_user=from_agent.user,
+                text=f"[이관 메모] {note.strip()}",
+                internal=True,
+            )
+        _system_message(contact, f"상담사 {target.display_name}님이 이어서 상담합니다.")
+        events.publish_contact_removed(contact, reason="transferred", agent_id=from_agent.pk)
+        events.publish_contact_assigned(contact)
+        events.publish_chat_state(contact)
+        _sync_presence(from_agent)
+        _sync_presence(target)
+    return contact
+
+
+def contact_transfer_to_queue(
+    *, contact: Contact, from_agent: Agent, queue: Queue, note: str = ""
+) -> Contact:
+    """Send a conversation to another queue (e.g. 외국어) as a new leg.
+
+    The new contact keeps the citizen, the chat session and the ticket; the agent's leg ends
+    and goes to wrap-up (where the ticket is already linked).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact.agent_id != from_agent.pk or contact.state != "active":
+            raise RoutingError("Only an active contact you hold can be transferred.")
+        if contact.channel not in queue.channels:
+            raise RoutingError(f"{queue.name} does not take {contact.get_channel_display()}.")
+        leg = Contact.objects.create(
+            channel=contact.channel,
+            citizen=contact.citizen,
+            language=contact.language,
+            session=contact.session,
+            transferred_from=contact,
+        )
+        for ticket in contact.tickets.all():
+            ticket.contacts.add(leg)
+        if contact.session_id:
+            contact.session.contact = leg
+            contact.session.save(update_fields=["contact"])
+        contact.ended_at = now
+        contact.save(update_fields=["ended_at"])
+        ContactEvent.objects.create(
+            contact=contact,
+            type=ContactEvent.Type.TRANSFERRED,
+            actor=from_agent.user,
+            data={"to_queue": queue.code, "new_contact": leg.pk, "note": note},
+        )
+        if note.strip():
+            from callcenter.services import message_create
+
+            message_create(
+                contact=leg,
+                sender=Message.Sender.AGENT,
+                sender_user=from_agent.user,
+                text=f"[이관 메모] {note.strip()}",
+                internal=True,
+            )
+        _system_message(contact, f"{queue.name} 상담 대기열로 연결합니다. 잠시만 기다려 주세요.")
+        events.publish_chat_moved(contact, leg)
+        events.publish_contact_updated(contact)
+        _sync_presence(from_agent)
+        contact_enqueue(contact=leg, queue=queue)
+    return leg
+
+
+def contact_join(*, contact: Contact, user: User) -> Contact:
+    """A supervisor conferences into a live conversation."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact.state not in ("waiting", "active"):
+            raise RoutingError("The conversation is over.")
+        ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.JOINED, actor=user)
+        _system_message(contact, f"관리자 {user.display_name}님이 상담에 참여했습니다.")
+    return contact
+
+
+# --- queue positions ----------------------------------------------------------------------
+def _eligible_logged_in(queue: Queue, language: str) -> int:
+    """Agents logged in (not offline) who could serve this queue and language."""
+    required = set(queue.required_skills.values_list("code", flat=True))
+    if language in LANGUAGE_SKILLS:
+        required.add(LANGUAGE_SKILLS[language])
+    agents = Agent.objects.exclude(presence=Presence.OFFLINE)
+    for code in required:
+        agents = agents.filter(skills__code=code)
+    return agents.distinct().count()
+
+
+def average_handle_seconds(queue: Queue) -> float:
+    since = timezone.now() - timedelta(hours=2)
+    recent = Contact.objects.filter(
+        queue=queue, wrapup_ended_at__gte=since, answered_at__isnull=False
+    ).values_list("answered_at", "wrapup_ended_at")[:200]
+    spans = [(end - start).total_seconds() for start, end in recent]
+    return sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
+
+
+# Last position announced per waiting contact, so the loop only speaks on a change.
+_announced: dict[int, tuple[int, int]] = {}
+
+
+def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
+    """Each waiting contact of ``queue`` with its position and estimated wait (seconds)."""
+    waiting = list(
+        Contact.objects.waiting()
+        .filter(queue=queue, queued_at__isnull=False)
+        .select_related("citizen")
+        .order_by(F("citizen__needs_assistance").desc(nulls_last=True), "queued_at", "id")
+    )
+    if not waiting:
+        return []
+    servers = max(1, _eligible_logged_in(queue, "ko"))
+    handle = average_handle_seconds(queue)
+    capacity_per_agent = 1 if set(queue.channels) <= REALTIME_CHANNELS else 2
+    return [
+        (contact, position, round(position * handle / (servers * capacity_per_agent)))
+        for position, contact in enumerate(waiting, start=1)
+    ]
+
+
+def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
+    """Tell every waiting citizen where they stand, or that no agent can serve them."""
+    queues = Queue.objects.filter(is_active=True)
+    if queue_ids is not None:
+        queues = queues.filter(pk__in=[q for q in queue_ids if q])
+    for queue in queues.prefetch_related("required_skills"):
+        servers: dict[str, int] = {}
+        for contact, position, eta in queue_positions(queue):
+            if contact.language not in servers:
+                servers[contact.language] = _eligible_logged_in(queue, contact.language)
+            if servers[contact.language] == 0:
+                _announce_no_agents(contact)
+            elif _announced.get(contact.pk) != (position, eta):
+                _announced[contact.pk] = (position, eta)
+                events.publish_queue_position(contact, position=position, eta_seconds=eta)
+
+
+def _announce_no_agents(contact: Contact) -> None:
+    """Once per contact: no agent with the skill is logged in; offer a call-back."""
+    if contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists():
+        return
+    ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.NO_AGENTS)
+    events.publish_no_agents(contact)
+
+
+def router_tick() -> None:
+    """One beat of the router loop: expire, wrap up, offer, announce positions."""
+    offers_expire()
+    wrapups_expire()
+    router_dispatch()
+    queue_positions_publish()

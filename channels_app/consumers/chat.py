@@ -1,0 +1,188 @@
+"""The citizen's web chat socket, reached with the session's unguessable token."""
+
+from channels.db import database_sync_to_async
+
+from callcenter import routing
+from channels_app import conversation
+from channels_app.consumers.base import Open120Consumer, integer, text
+from channels_app.events import citizen_group
+
+CLOSE_UNKNOWN_SESSION = 4404
+
+
+class CitizenChatConsumer(Open120Consumer):
+    async def connect(self) -> None:
+        token = self.scope["url_route"]["kwargs"]["token"]
+        self.session = await database_sync_to_async(conversation.session_for_token)(token)
+        self.contact_id = None
+        if self.session is None:
+            await self.accept()
+            await self.send_error("unknown_session", "This chat no longer exists. Start a new one.")
+            await self.close(code=CLOSE_UNKNOWN_SESSION)
+            return
+        self.contact_id = self.session.contact_id
+        await self.channel_layer.group_add(citizen_group(self.contact_id), self.channel_name)
+        await self.accept()
+        await self.send_json(await database_sync_to_async(self._hello)())
+
+    def _hello(self) -> dict:
+        contact = self.session.contact
+        position = eta = None
+        if contact.state == "waiting" and contact.queue_id:
+            for waiting, pos, seconds in routing.queue_positions(contact.queue):
+                if waiting.pk == contact.pk:
+                    position, eta = pos, seconds
+        return {
+            "type": "hello",
+            "contact_id": contact.pk,
+            "state": contact.state,
+            "language": self.session.language,
+            "agent_name": contact.agent.display_name if contact.agent_id else None,
+            "position": position,
+            "eta_seconds": eta,
+        }
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "contact_id", None):
+            await self.channel_layer.group_discard(
+                citizen_group(self.contact_id), self.channel_name
+            )
+
+    def frame_handlers(self) -> dict:
+        return {
+            **super().frame_handlers(),
+            "message.send": self.on_message_send,
+            "typing": self.on_typing,
+            "resume": self.on_resume,
+            "ack": self.on_ack,
+            "chat.end": self.on_chat_end,
+            "csat": self.on_csat,
+            "callback.request": self.on_callback_request,
+            "transcript.request": self.on_transcript_request,
+        }
+
+    async def _run(self, func, **kwargs):
+        try:
+            return await database_sync_to_async(func)(session=self.session, **kwargs), True
+        except conversation.ChatError as error:
+            await self.send_error("refused", str(error))
+        except ValueError as error:
+            await self.send_error("refused", str(error))
+        except Exception as error:  # noqa: BLE001 - validation errors of the models
+            messages = getattr(error, "messages", None)
+            if messages is None:
+                raise
+            await self.send_error("refused", "; ".join(messages))
+        return None, False
+
+    async def _refresh(self) -> None:
+        """The session's current contact (a queue transfer moves it)."""
+        await database_sync_to_async(self.session.refresh_from_db)(fields=["contact"])
+
+    async def on_message_send(self, content: dict) -> None:
+        body = text(content, "text")
+        if body is None:
+            await self.send_error("invalid_frame", "message.send needs text.")
+            return
+        await self._refresh()
+        await self._run(
+            conversation.citizen_message_send,
+            text=body,
+            client_id=str(content.get("client_id", ""))[:64],
+        )
+
+    async def on_typing(self, content: dict) -> None:
+        await conversation.typing_relay(
+            self.channel_layer, self.contact_id, who="citizen", name="", sender=self.channel_name
+        )
+
+    async def on_resume(self, content: dict) -> None:
+        last_id = integer(content, "last_message_id")
+        if last_id is None:
+            await self.send_error("invalid_frame", "last_message_id must be an integer.")
+            return
+        contact_ids = await database_sync_to_async(conversation.session_contact_ids)(self.session)
+        messages = await database_sync_to_async(conversation.messages_since)(
+            contact_ids=contact_ids, last_id=last_id, include_internal=False
+        )
+        for message in messages:
+            await self.send_json({"type": "message.created", "message": message})
+        last = messages[-1]["id"] if messages else last_id
+        await self.send_json({"type": "resume.done", "last_message_id": last})
+
+    async def on_ack(self, content: dict) -> None:
+        up_to = integer(content, "up_to_id")
+        if up_to is not None:
+            await database_sync_to_async(conversation.messages_mark_delivered)(
+                contact_id=self.contact_id, up_to_id=up_to, readers="citizen"
+            )
+
+    async def on_chat_end(self, content: dict) -> None:
+        await self._refresh()
+        await self._run(self._end)
+
+    @staticmethod
+    def _end(*, session) -> None:
+        routing.contact_end(contact=session.contact, by="citizen")
+
+    async def on_csat(self, content: dict) -> None:
+        score = integer(content, "score")
+        if score is None:
+            await self.send_error("invalid_frame", "score must be an integer from 1 to 5.")
+            return
+        _, ok = await self._run(conversation.chat_rate, score=score)
+        if ok:
+            await self.send_json({"type": "csat.saved", "score": score})
+
+    async def on_callback_request(self, content: dict) -> None:
+        phone = text(content, "phone")
+        if phone is None:
+            await self.send_error("invalid_frame", "callback.request needs a phone number.")
+            return
+        note = content.get("note", "")
+        _, ok = await self._run(
+            conversation.chat_callback_request,
+            phone=phone,
+            note=note if isinstance(note, str) else "",
+        )
+        if ok:
+            await self.send_json({"type": "callback.saved"})
+
+    async def on_transcript_request(self, content: dict) -> None:
+        email, phone = content.get("email", ""), content.get("phone", "")
+        if not isinstance(email, str) or not isinstance(phone, str) or not (email or phone):
+            await self.send_error("invalid_frame", "transcript.request needs an email or a phone.")
+            return
+        via, ok = await self._run(conversation.chat_transcript_send, email=email, phone=phone)
+        if ok:
+            await self.send_json({"type": "transcript.sent", "via": via})
+
+    # --- events from the channel layer ----------------------------------------------------
+    async def message_created(self, event: dict) -> None:
+        if not event["message"]["internal"]:
+            await self.send_json(event)
+
+    async def message_delivered(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def chat_state(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def chat_ended(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def chat_moved(self, event: dict) -> None:
+        await self.channel_layer.group_discard(citizen_group(self.contact_id), self.channel_name)
+        self.contact_id = event["new_contact_id"]
+        await self.channel_layer.group_add(citizen_group(self.contact_id), self.channel_name)
+        await self.send_json(event)
+
+    async def queue_position(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def queue_no_agents(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def typing(self, event: dict) -> None:
+        if event.get("sender") != self.channel_name and event.get("who") == "agent":
+            await self.send_json({k: v for k, v in event.items() if k not in ("sender",)})

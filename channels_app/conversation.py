@@ -1,0 +1,251 @@
+"""Conversations as both sides see them: sending, resuming, delivery, the citizen's chat.
+
+Plain functions over the domain models, called by the consumers and the web chat views.
+"""
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from callcenter.models import ChatSession, Citizen, Contact, Message, Queue, User
+from callcenter.services import message_create
+from channels_app import events
+
+
+class ChatError(Exception):
+    """Something the citizen's chat cannot do now; the message is shown to them."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_for_token(token: str) -> ChatSession | None:
+    if not token or len(token) > 200:
+        return None
+    return (
+        ChatSession.objects.select_related("contact", "contact__agent", "contact__queue", "citizen")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+
+
+def chat_queue_for(language: str) -> Queue:
+    """Korean chats go to the chat queue, other languages to the foreign-language queue."""
+    code = "chat" if language == "ko" else "foreign"
+    queue = Queue.objects.filter(code=code, is_active=True).first()
+    if queue is None:
+        queue = next(
+            (q for q in Queue.objects.filter(is_active=True) if "webchat" in q.channels), None
+        )
+    if queue is None:
+        raise ChatError("No chat queue is open.")
+    return queue
+
+
+def chat_start(
+    *, name: str, phone: str, language: str, queue: Queue | None = None
+) -> tuple[ChatSession, str]:
+    """Open a web chat: the citizen, a queued contact and the session token (returned once)."""
+    from callcenter.routing import contact_enqueue
+    from callcenter.services import citizen_find_or_create, contact_create
+
+    token = secrets.token_urlsafe(32)
+    queue = queue or chat_queue_for(language)
+    with transaction.atomic():
+        if phone:
+            citizen = citizen_find_or_create(phone=phone, name=name, language=language)
+            if name and not citizen.name:
+                citizen.name = name
+                citizen.save(update_fields=["name"])
+        else:
+            citizen = Citizen.objects.create(name=name, preferred_language=language)
+        citizen.consent_privacy = True
+        citizen.consented_at = timezone.now()
+        citizen.save(update_fields=["consent_privacy", "consented_at"])
+        contact, _ = contact_create(channel="webchat", citizen=citizen, language=language)
+        session = ChatSession.objects.create(
+            contact=contact, citizen=citizen, token_hash=_token_hash(token), language=language
+        )
+        contact.session = session
+        contact.save(update_fields=["session"])
+        contact_enqueue(contact=contact, queue=queue)
+    return session, token
+
+
+def citizen_message_send(*, session: ChatSession, text: str, client_id: str = "") -> Message:
+    contact = Contact.objects.get(pk=session.contact_id)
+    if contact.state not in ("waiting", "active"):
+        raise ChatError("This chat has ended. Start a new chat to ask again.")
+    return message_create(
+        contact=contact, sender=Message.Sender.CITIZEN, text=text, client_id=client_id
+    )
+
+
+def staff_message_send(
+    *, contact: Contact, user: User, text: str, client_id: str = "", internal: bool = False
+) -> Message:
+    if internal:
+        if contact.state not in ("waiting", "active", "wrapup"):
+            raise ChatError("Notes can be added until wrap-up ends.")
+    elif contact.state != "active":
+        raise ChatError("The conversation is not active.")
+    return message_create(
+        contact=contact,
+        sender=Message.Sender.AGENT,
+        sender_user=user,
+        text=text,
+        client_id=client_id,
+        internal=internal,
+    )
+
+
+async def typing_relay(layer, contact_id: int, *, who: str, name: str, sender: str) -> None:
+    """Typing indicators are ephemeral: relayed, never stored."""
+    frame = {"type": "typing", "contact_id": contact_id, "who": who, "name": name, "sender": sender}
+    await layer.group_send(events.contact_group(contact_id), frame)
+    if who == "agent":
+        await layer.group_send(events.citizen_group(contact_id), frame)
+
+
+def _payloads(messages) -> list[dict]:
+    return [
+        events.message_payload(m)
+        for m in messages.select_related("contact__citizen", "sender_user__agent").order_by("id")
+    ]
+
+
+def messages_since(*, contact_ids: list[int], last_id: int, include_internal: bool) -> list[dict]:
+    """What a client missed: messages of these contacts after the last id it saw."""
+    messages = Message.objects.filter(contact_id__in=contact_ids, id__gt=last_id)
+    if not include_internal:
+        messages = messages.filter(internal=False)
+    return _payloads(messages[:1000])
+
+
+def session_contact_ids(session: ChatSession) -> list[int]:
+    return list(Contact.objects.filter(session=session).values_list("id", flat=True))
+
+
+def conversation_messages(contact: Contact, *, include_internal: bool) -> list[dict]:
+    """The whole conversation: every leg of a chat session, or this contact alone."""
+    if contact.session_id:
+        messages = Message.objects.filter(contact__session_id=contact.session_id)
+    else:
+        messages = Message.objects.filter(contact=contact)
+    if not include_internal:
+        messages = messages.filter(internal=False)
+    return _payloads(messages)
+
+
+def messages_mark_delivered(*, contact_id: int, up_to_id: int, readers: str) -> int:
+    """The ``readers`` ('staff' or 'citizen') received everything up to ``up_to_id``."""
+    senders = (
+        Q(sender=Message.Sender.CITIZEN)
+        if readers == "staff"
+        else ~Q(sender=Message.Sender.CITIZEN)
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        marked = Message.objects.filter(
+            senders,
+            contact_id=contact_id,
+            id__lte=up_to_id,
+            delivered_at__isnull=True,
+            internal=False,
+        ).update(delivered_at=now)
+        if marked:
+            events.publish_messages_delivered(
+                contact_id=contact_id,
+                up_to_id=up_to_id,
+                audience="citizen" if readers == "staff" else "staff",
+                at=now,
+            )
+    return marked
+
+
+def chat_rate(*, session: ChatSession, score: int) -> None:
+    """The after-chat 1–5 question; one answer per contact."""
+    from tickets.models import SurveyAnswer
+
+    if not 1 <= score <= 5:
+        raise ChatError("Choose a score from 1 to 5.")
+    contact = Contact.objects.get(pk=session.contact_id)
+    if contact.state in ("waiting", "active"):
+        raise ChatError("Rate the chat after it has ended.")
+    _answer, created = SurveyAnswer.objects.get_or_create(
+        contact=contact,
+        defaults={"score": score, "channel": contact.channel, "ticket": contact.tickets.first()},
+    )
+    if not created:
+        raise ChatError("Thank you, this chat was already rated.")
+
+
+def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -> None:
+    """Leave a call-back request instead of waiting; a waiting chat ends, not abandoned."""
+    from django.core.exceptions import ValidationError
+    from phonenumber_field.phonenumber import to_python
+
+    from callcenter.models import CallbackRequest
+    from callcenter.routing import contact_end
+
+    number = to_python(phone, region="KR")
+    if number is None or not number.is_valid():
+        raise ChatError("Enter a valid phone number.")
+    contact = Contact.objects.get(pk=session.contact_id)
+    with transaction.atomic():
+        try:
+            CallbackRequest.objects.create(
+                citizen=session.citizen, contact=contact, phone=number.as_e164, note=note[:500]
+            )
+        except ValidationError as error:
+            raise ChatError("; ".join(error.messages)) from error
+        message_create(
+            contact=contact,
+            sender=Message.Sender.SYSTEM,
+            text="전화 회신 요청이 접수되었습니다. 상담사가 곧 연락드리겠습니다.",
+        )
+        if contact.state == "waiting":
+            contact_end(contact=contact, by="callback")
+
+
+def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = "") -> str:
+    """Send the conversation to the citizen by email or SMS (messaging backend)."""
+    from django.core.mail import send_mail
+    from django.core.validators import validate_email
+    from phonenumber_field.phonenumber import to_python
+
+    from channels_app.messaging import sms_send
+
+    contact = Contact.objects.get(pk=session.contact_id)
+    lines = [
+        f"[{timezone.localtime(m.created_at):%H:%M}] {_speaker(m)}: {m.text}"
+        for m in Message.objects.filter(contact__session=session, internal=False)
+        .select_related("sender_user__agent", "contact__citizen")
+        .order_by("id")
+    ]
+    body = "120 상담 대화 내용\n" + "\n".join(lines)
+    if email:
+        try:
+            validate_email(email)
+        except Exception as error:
+            raise ChatError("Enter a valid email address.") from error
+        send_mail("120 상담 대화 내용", body, None, [email])
+        return "email"
+    number = to_python(phone, region="KR")
+    if number is None or not number.is_valid():
+        raise ChatError("Enter a valid email address or phone number.")
+    sms_send(to=number.as_e164, body=body[:1500])
+    del contact
+    return "sms"
+
+
+def _speaker(message: Message) -> str:
+    return (
+        {"citizen": "나", "system": "안내"}.get(message.sender)
+        or events.sender_name(message)
+        or "상담사"
+    )

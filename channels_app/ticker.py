@@ -1,0 +1,48 @@
+"""The router loop, run inside every ASGI process.
+
+Offer time-outs, wrap-up limits and queue positions must reach sockets. Running the loop in
+the ASGI process makes its events go through that process's channel layer, which is what
+the in-memory layer of ``make run`` needs; with Redis, several processes run it side by side
+and the row locks in callcenter.routing keep them from stepping on each other.
+"""
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_task: asyncio.Task | None = None
+
+
+async def _run_forever() -> None:
+    from callcenter.routing import router_tick
+
+    while True:
+        try:
+            await database_sync_to_async(router_tick)()
+        except Exception:
+            logger.exception("router tick failed; trying again next tick")
+        await asyncio.sleep(settings.ROUTER_TICK_SECONDS)
+
+
+def ensure_started() -> None:
+    global _task
+    if not settings.ROUTER_TICKER or (_task is not None and not _task.done()):
+        return
+    _task = asyncio.get_running_loop().create_task(_run_forever(), name="open120-router")
+    logger.info("router loop started (every %.1f s)", settings.ROUTER_TICK_SECONDS)
+
+
+class RouterTickerMiddleware:
+    """Starts the router loop with the first connection this process serves."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            ensure_started()
+        return await self.app(scope, receive, send)
