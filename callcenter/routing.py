@@ -369,7 +369,11 @@ def _system_message(contact: Contact, text: str) -> Message:
 
 
 def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Contact:
-    """End a conversation. A waiting contact the citizen leaves is abandoned."""
+    """End a conversation. A waiting contact the citizen leaves is abandoned.
+
+    ``by`` is who ended it: "citizen", "agent", "system" or "callback" (the citizen left
+    a call-back request instead of waiting).
+    """
     now = timezone.now()
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -378,15 +382,18 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             return contact
         contact.ended_at = now
         fields = ["ended_at"]
+        # Leaving the queue is abandoning it, unless the citizen chose a call-back instead.
+        abandoned = state == "waiting" and by != "callback"
         if state == "waiting":
-            contact.abandoned = True
-            fields.append("abandoned")
             for offer in _locked(contact.offers.filter(state=Offer.State.PENDING)):
                 _close_offer(offer, Offer.State.CANCELLED, now, reason="abandoned")
+        if abandoned:
+            contact.abandoned = True
+            fields.append("abandoned")
         contact.save(update_fields=fields)
         ContactEvent.objects.create(
             contact=contact,
-            type=ContactEvent.Type.ABANDONED if state == "waiting" else ContactEvent.Type.ENDED,
+            type=ContactEvent.Type.ABANDONED if abandoned else ContactEvent.Type.ENDED,
             actor=actor,
             agent=contact.agent,
             data={"by": by},
@@ -554,7 +561,7 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
 
 
 # --- queue positions ----------------------------------------------------------------------
-def _eligible_logged_in(queue: Queue, language: str) -> int:
+def agents_logged_in_for(queue: Queue, language: str) -> int:
     """Agents logged in (not offline) who could serve this queue and language."""
     required = set(queue.required_skills.values_list("code", flat=True))
     if language in LANGUAGE_SKILLS:
@@ -588,7 +595,7 @@ def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
     )
     if not waiting:
         return []
-    servers = max(1, _eligible_logged_in(queue, "ko"))
+    servers = max(1, agents_logged_in_for(queue, "ko"))
     handle = average_handle_seconds(queue)
     capacity_per_agent = 1 if set(queue.channels) <= REALTIME_CHANNELS else 2
     return [
@@ -606,7 +613,7 @@ def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
         servers: dict[str, int] = {}
         for contact, position, eta in queue_positions(queue):
             if contact.language not in servers:
-                servers[contact.language] = _eligible_logged_in(queue, contact.language)
+                servers[contact.language] = agents_logged_in_for(queue, contact.language)
             if servers[contact.language] == 0:
                 _announce_no_agents(contact)
             elif _announced.get(contact.pk) != (position, eta):

@@ -114,7 +114,7 @@ async def typing_relay(layer, contact_id: int, *, who: str, name: str, sender: s
 def _payloads(messages) -> list[dict]:
     return [
         events.message_payload(m)
-        for m in messages.select_related("contact__citizen", "sender_user__agent").order_by("id")
+        for m in messages.select_related("contact__citizen", "sender_user__agent")
     ]
 
 
@@ -123,7 +123,7 @@ def messages_since(*, contact_ids: list[int], last_id: int, include_internal: bo
     messages = Message.objects.filter(contact_id__in=contact_ids, id__gt=last_id)
     if not include_internal:
         messages = messages.filter(internal=False)
-    return _payloads(messages[:1000])
+    return _payloads(messages.order_by("id")[:1000])
 
 
 def session_contact_ids(session: ChatSession) -> list[int]:
@@ -138,7 +138,7 @@ def conversation_messages(contact: Contact, *, include_internal: bool) -> list[d
         messages = Message.objects.filter(contact=contact)
     if not include_internal:
         messages = messages.filter(internal=False)
-    return _payloads(messages)
+    return _payloads(messages.order_by("id"))
 
 
 def messages_mark_delivered(*, contact_id: int, up_to_id: int, readers: str) -> int:

@@ -28,10 +28,12 @@ class CitizenChatConsumer(Open120Consumer):
     def _hello(self) -> dict:
         contact = self.session.contact
         position = eta = None
+        no_agents = False
         if contact.state == "waiting" and contact.queue_id:
             for waiting, pos, seconds in routing.queue_positions(contact.queue):
                 if waiting.pk == contact.pk:
                     position, eta = pos, seconds
+            no_agents = routing.agents_logged_in_for(contact.queue, contact.language) == 0
         return {
             "type": "hello",
             "contact_id": contact.pk,
@@ -40,6 +42,7 @@ class CitizenChatConsumer(Open120Consumer):
             "agent_name": contact.agent.display_name if contact.agent_id else None,
             "position": position,
             "eta_seconds": eta,
+            "no_agents": no_agents,
         }
 
     async def disconnect(self, code: int) -> None:

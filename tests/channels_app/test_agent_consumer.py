@@ -55,9 +55,20 @@ async def test_anonymous_sockets_are_refused():
     await assert_refused(communicator)
 
 
-async def test_a_supervisor_cannot_open_an_agent_socket(supervisor_user):
-    communicator, _, _ = await connect_as(supervisor_user)
+async def test_a_department_officer_cannot_open_an_agent_socket(officer_user):
+    communicator, _, _ = await connect_as(officer_user)
     await assert_refused(communicator)
+
+
+async def test_a_supervisor_opens_the_socket_as_an_observer(supervisor_user):
+    communicator, connected, _ = await connect_as(supervisor_user)
+    assert connected
+    hello = await communicator.receive_json_from(timeout=5)
+    assert (hello["role"], hello["agent_id"], hello["offers"]) == ("supervisor", None, [])
+    await communicator.send_json_to({"type": "presence.set", "presence": "available"})
+    error = await communicator.receive_json_from(timeout=5)
+    assert error["code"] == "agents_only"
+    await communicator.disconnect()
 
 
 async def test_a_foreign_origin_is_refused(agent_user):
@@ -77,7 +88,12 @@ async def test_agent_sets_presence_and_hears_it_back_through_the_layer(agent_use
     communicator, connected, _ = await connect_as(agent_user)
     assert connected
     hello = await communicator.receive_json_from(timeout=5)
-    assert hello == {"type": "hello", "agent_id": agent_user.agent.pk, "presence": "offline"}
+    assert (hello["type"], hello["agent_id"], hello["presence"]) == (
+        "hello",
+        agent_user.agent.pk,
+        "offline",
+    )
+    assert hello["contacts"] == [] and hello["offers"] == []
 
     await communicator.send_json_to({"type": "presence.set", "presence": "available"})
     event = await communicator.receive_json_from(timeout=5)

@@ -1,0 +1,422 @@
+"""A citizen's web chat with an agent, end to end through the real ASGI app and layer."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.test import Client
+from django.test.utils import override_settings
+
+from callcenter import routing
+from callcenter.models import Contact, Message, Presence, Skill
+from tests.channels_app.conftest import agent_socket, citizen_socket, receive_until
+from tests.factories import AgentFactory, QueueFactory, SkillFactory
+from tickets.models import SurveyAnswer
+from tickets.services import category_get_or_create_path
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def centre(db):
+    korean = SkillFactory(code="lang-ko", kind=Skill.Kind.LANGUAGE)
+    chat = QueueFactory(code="chat", name="채팅", channels=["webchat", "kakao"])
+    chat.required_skills.set([korean])
+    minji = AgentFactory(user__username="minji", display_name="김민지", skills=[korean])
+    junho = AgentFactory(user__username="junho", display_name="이준호", skills=[korean])
+    category_get_or_create_path(path="일반행정/민원서류")
+    return {"korean": korean, "chat": chat, "minji": minji, "junho": junho}
+
+
+@sync_to_async
+def start_chat(name="홍길동", phone="010-1234-5678", language="ko") -> dict:
+    response = Client().post(
+        "/chat/start", {"name": name, "phone": phone, "language": language, "consent": "on"}
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+async def go_available(socket):
+    await socket.send_json_to({"type": "presence.set", "presence": "available"})
+
+
+async def test_a_whole_chat_from_offer_to_wrap_up_and_rating(centre):
+    minji = centre["minji"]
+    agent = await agent_socket(minji.user)
+    await agent.receive_json_from(timeout=5)  # hello
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    hello = await citizen.receive_json_from(timeout=5)
+    assert (hello["state"], hello["contact_id"]) == ("waiting", started["contact_id"])
+
+    await citizen.send_json_to(
+        {"type": "message.send", "text": "등본 떼려면 어디로 가요?", "client_id": "c1"}
+    )
+    echo, _ = await receive_until(citizen, "message.created")
+    assert echo["message"]["client_id"] == "c1"
+
+    await go_available(agent)
+    offer, _ = await receive_until(agent, "offer.created")
+    assert offer["offer"]["contact_id"] == started["contact_id"]
+    assert offer["offer"]["citizen"]["masked_phone"] == "010-****-5678"
+
+    await agent.send_json_to({"type": "offer.accept", "offer_id": offer["offer"]["id"]})
+    assigned, _ = await receive_until(agent, "contact.assigned")
+    assert assigned["contact"]["state"] == "active"
+    state, seen = await receive_until(citizen, "chat.state")
+    assert (state["state"], state["agent_name"]) == ("active", "김민지")
+    joined = next(f for f in seen if f["type"] == "message.created")
+    assert joined["message"]["sender"] == "system" and "김민지" in joined["message"]["text"]
+
+    await agent.send_json_to({"type": "history", "contact_id": started["contact_id"]})
+    history, _ = await receive_until(agent, "history")
+    assert [m["text"] for m in history["messages"]][0] == "등본 떼려면 어디로 가요?"
+
+    await agent.send_json_to(
+        {
+            "type": "message.send",
+            "contact_id": started["contact_id"],
+            "text": "정부24에서 무료로 발급됩니다.",
+            "client_id": "a1",
+        }
+    )
+    reply, _ = await receive_until(citizen, "message.created")
+    assert (reply["message"]["sender"], reply["message"]["sender_name"]) == ("agent", "김민지")
+
+    await agent.send_json_to({"type": "typing", "contact_id": started["contact_id"]})
+    typing, _ = await receive_until(citizen, "typing")
+    assert typing["who"] == "agent" and "sender" not in typing
+    await citizen.send_json_to({"type": "typing"})
+    typing, _ = await receive_until(agent, "typing")
+    assert typing["who"] == "citizen"
+
+    await citizen.send_json_to({"type": "ack", "up_to_id": reply["message"]["id"]})
+    delivered, _ = await receive_until(agent, "message.delivered")
+    assert delivered["up_to_id"] == reply["message"]["id"]
+
+    await agent.send_json_to({"type": "contact.end", "contact_id": started["contact_id"]})
+    ended, _ = await receive_until(citizen, "chat.ended")
+    assert ended["by"] == "agent"
+    await agent.send_json_to({"type": "wrapup.complete", "contact_id": started["contact_id"]})
+    refused, _ = await receive_until(agent, "error")
+    assert "ticket" in refused["message"]
+
+    client = Client()
+    await sync_to_async(client.force_login)(minji.user)
+    category = await database_sync_to_async(
+        lambda: category_get_or_create_path(path="일반행정/민원서류")
+    )()
+    response = await sync_to_async(client.post)(
+        f"/agent/contacts/{started['contact_id']}/ticket/",
+        {
+            "category": category.pk,
+            "subject": "등본 발급 문의",
+            "answer": "정부24 무료 발급 안내",
+            "outcome": "resolve",
+            "wrapup": "1",
+        },
+    )
+    assert response.status_code == 200, response.content.decode()[:2000]
+    removed, _ = await receive_until(agent, "contact.removed")
+    assert removed["reason"] == "wrapup_done"
+
+    await citizen.send_json_to({"type": "csat", "score": 5})
+    await receive_until(citizen, "csat.saved")
+    answer = await database_sync_to_async(SurveyAnswer.objects.get)(
+        contact_id=started["contact_id"]
+    )
+    assert answer.score == 5
+    await citizen.disconnect()
+    await agent.disconnect()
+
+
+async def test_internal_notes_never_reach_the_citizen(centre):
+    contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to(
+        {
+            "type": "message.send",
+            "contact_id": contact_id,
+            "text": "민원인 재문의 건",
+            "internal": True,
+        }
+    )
+    note, _ = await receive_until(agent, "message.created")
+    assert note["message"]["internal"] is True
+    await agent.send_json_to(
+        {"type": "message.send", "contact_id": contact_id, "text": "공개 답변"}
+    )
+    public, _ = await receive_until(citizen, "message.created")
+    assert public["message"]["text"] == "공개 답변"  # the note was never sent to the citizen
+    await citizen.send_json_to({"type": "resume", "last_message_id": 0})
+    _, replay = await receive_until(citizen, "resume.done")
+    assert "민원인 재문의 건" not in [
+        f["message"]["text"] for f in replay if f["type"] == "message.created"
+    ]
+    await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def connected_chat(centre):
+    """A chat already answered by Minji: (contact id, agent socket, citizen socket)."""
+    agent = await agent_socket(centre["minji"].user)
+    await agent.receive_json_from(timeout=5)
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    await citizen.receive_json_from(timeout=5)
+    await go_available(agent)
+    offer, _ = await receive_until(agent, "offer.created")
+    await agent.send_json_to({"type": "offer.accept", "offer_id": offer["offer"]["id"]})
+    await receive_until(agent, "contact.assigned")
+    await receive_until(citizen, "chat.state")
+    citizen.token = started["token"]
+    return started["contact_id"], agent, citizen
+
+
+async def test_resume_after_a_dropped_socket_loses_nothing_and_repeats_nothing(centre):
+    contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to({"type": "history", "contact_id": contact_id})
+    history, _ = await receive_until(agent, "history")
+    last_seen = history["messages"][-1]["id"]  # the "agent joined" line
+    await agent.disconnect()
+
+    for n in range(3):
+        await citizen.send_json_to(
+            {"type": "message.send", "text": f"질문 {n}", "client_id": f"q{n}"}
+        )
+        await receive_until(citizen, "message.created")
+    # A resend of a message whose echo was lost is stored once.
+    await citizen.send_json_to({"type": "message.send", "text": "질문 2", "client_id": "q2"})
+
+    agent = await agent_socket(centre["minji"].user)
+    hello = await agent.receive_json_from(timeout=5)
+    assert [c["id"] for c in hello["contacts"]] == [contact_id]
+    await agent.send_json_to({"type": "resume", "last_message_id": last_seen})
+    done, frames = await receive_until(agent, "resume.done")
+    texts = [f["message"]["text"] for f in frames if f["type"] == "message.created"]
+    assert texts == ["질문 0", "질문 1", "질문 2"]
+    assert done["last_message_id"] == max(
+        f["message"]["id"] for f in frames if f["type"] == "message.created"
+    )
+    assert (
+        await database_sync_to_async(
+            Message.objects.filter(contact_id=contact_id, text="질문 2").count
+        )()
+        == 1
+    )
+
+    await citizen.disconnect()
+    citizen = await citizen_socket(citizen.token)  # the page was reloaded
+    hello = await citizen.receive_json_from(timeout=5)
+    assert hello["state"] == "active" and hello["agent_name"] == "김민지"
+    await citizen.send_json_to({"type": "resume", "last_message_id": 0})
+    _, frames = await receive_until(citizen, "resume.done")
+    ids = [f["message"]["id"] for f in frames if f["type"] == "message.created"]
+    assert ids == sorted(set(ids)) and len(ids) == 4  # joined line + three questions
+    await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def test_transfer_to_a_colleague_moves_the_tab(centre):
+    contact_id, minji, citizen = await connected_chat(centre)
+    junho = await agent_socket(centre["junho"].user)
+    await junho.receive_json_from(timeout=5)
+    await go_available(junho)
+    await receive_until(junho, "presence.changed")
+    await minji.send_json_to(
+        {
+            "type": "contact.transfer",
+            "contact_id": contact_id,
+            "to_agent_id": centre["junho"].pk,
+            "note": "세무 문의",
+        }
+    )
+    removed, _ = await receive_until(minji, "contact.removed")
+    assert removed["reason"] == "transferred"
+    assigned, _ = await receive_until(junho, "contact.assigned")
+    assert assigned["contact"]["id"] == contact_id
+    state, _ = await receive_until(citizen, "chat.state")
+    assert state["agent_name"] == "이준호"
+    await minji.send_json_to(
+        {"type": "message.send", "contact_id": contact_id, "text": "아직 제 상담?"}
+    )
+    refused, _ = await receive_until(minji, "error")
+    assert refused["code"] == "refused"
+    for socket in (minji, junho, citizen):
+        await socket.disconnect()
+
+
+async def test_a_declined_offer_goes_to_the_next_agent_over_the_sockets(centre):
+    minji = await agent_socket(centre["minji"].user)
+    junho = await agent_socket(centre["junho"].user)
+    for socket in (minji, junho):
+        await socket.receive_json_from(timeout=5)
+    await go_available(minji)
+    await receive_until(minji, "presence.changed")
+    await go_available(junho)
+    await receive_until(junho, "presence.changed")
+    started = await start_chat()
+    first = minji  # Minji became available first: she has been idle longest
+    offer, _ = await receive_until(first, "offer.created")
+    await first.send_json_to({"type": "offer.decline", "offer_id": offer["offer"]["id"]})
+    cancelled, _ = await receive_until(first, "offer.cancelled")
+    assert cancelled["reason"] == "declined"
+    second, _ = await receive_until(junho, "offer.created")
+    assert second["offer"]["contact_id"] == started["contact_id"]
+    await minji.disconnect()
+    await junho.disconnect()
+
+
+@override_settings(ROUTING_OFFER_TIMEOUT_SECONDS=0)
+async def test_a_missed_offer_times_out_and_the_agent_is_told(centre):
+    minji = await agent_socket(centre["minji"].user)
+    await minji.receive_json_from(timeout=5)
+    await go_available(minji)
+    await start_chat()
+    await receive_until(minji, "offer.created")
+    await database_sync_to_async(routing.offers_expire)()
+    cancelled, _ = await receive_until(minji, "offer.cancelled")
+    assert cancelled["reason"] == "timeout"
+    presence, _ = await receive_until(minji, "presence.changed")
+    assert presence["presence"] == Presence.NOT_RESPONDING
+    await minji.disconnect()
+
+
+async def test_an_agent_cannot_touch_a_contact_they_do_not_hold(centre):
+    contact_id, minji, citizen = await connected_chat(centre)
+    junho = await agent_socket(centre["junho"].user)
+    await junho.receive_json_from(timeout=5)
+    for frame in (
+        {"type": "message.send", "contact_id": contact_id, "text": "끼어들기"},
+        {"type": "history", "contact_id": contact_id},
+        {"type": "contact.end", "contact_id": contact_id},
+    ):
+        await junho.send_json_to(frame)
+        error, _ = await receive_until(junho, "error")
+        assert error["message"] == "This contact is not yours."
+    contact = await database_sync_to_async(Contact.objects.get)(pk=contact_id)
+    assert contact.state == "active"
+    for socket in (minji, junho, citizen):
+        await socket.disconnect()
+
+
+async def test_a_citizen_token_reads_only_its_own_conversation(centre):
+    contact_id, agent, citizen = await connected_chat(centre)
+    await citizen.send_json_to({"type": "message.send", "text": "제 개인 문의입니다"})
+    await receive_until(citizen, "message.created")
+    other = await start_chat(name="김철수", phone="010-9999-8888")
+    stranger = await citizen_socket(other["token"])
+    await stranger.receive_json_from(timeout=5)
+    await stranger.send_json_to({"type": "resume", "last_message_id": 0})
+    _, frames = await receive_until(stranger, "resume.done")
+    assert [f for f in frames if f["type"] == "message.created"] == []
+    for socket in (agent, citizen, stranger):
+        await socket.disconnect()
+
+
+async def test_an_unknown_token_is_refused_with_4404(centre):
+    socket = await citizen_socket("not-a-real-token")
+    error = await socket.receive_json_from(timeout=5)
+    assert error["code"] == "unknown_session"
+    closed = await socket.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4404)
+
+
+async def test_a_citizen_leaving_the_queue_withdraws_the_offer(centre):
+    minji = await agent_socket(centre["minji"].user)
+    await minji.receive_json_from(timeout=5)
+    await go_available(minji)
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    await citizen.receive_json_from(timeout=5)
+    await receive_until(minji, "offer.created")
+    await citizen.send_json_to({"type": "chat.end"})
+    cancelled, _ = await receive_until(minji, "offer.cancelled")
+    assert cancelled["reason"] == "abandoned"
+    contact = await database_sync_to_async(Contact.objects.get)(pk=started["contact_id"])
+    assert contact.abandoned
+    await minji.disconnect()
+    await citizen.disconnect()
+
+
+async def test_no_agent_with_the_skill_offers_a_call_back(centre):
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    hello = await citizen.receive_json_from(timeout=5)
+    assert hello["no_agents"] is True  # told on connecting, however late
+    late = await start_chat(phone="010-4444-5555")
+    waiting = await citizen_socket(late["token"])
+    await waiting.receive_json_from(timeout=5)
+    await database_sync_to_async(
+        lambda: Contact.objects.get(pk=late["contact_id"]).events.filter(type="no_agents").delete()
+    )()
+    await database_sync_to_async(routing.queue_positions_publish)()
+    notice, _ = await receive_until(waiting, "queue.no_agents")
+    assert notice["callback_available"] is True
+    await waiting.disconnect()
+    await citizen.send_json_to(
+        {"type": "callback.request", "phone": "010-2222-3333", "note": "오후 연락 희망"}
+    )
+    await receive_until(citizen, "callback.saved")
+    contact = await database_sync_to_async(Contact.objects.get)(pk=started["contact_id"])
+    assert contact.ended_at is not None and not contact.abandoned
+    assert await database_sync_to_async(contact.callbacks.count)() == 1
+    await citizen.disconnect()
+
+
+async def test_queue_position_is_announced_while_waiting(centre):
+    korean_agent = centre["minji"]
+    await database_sync_to_async(routing.agent_set_presence)(
+        agent=korean_agent, presence=Presence.BREAK, reason="교육", dispatch=False
+    )
+    first = await start_chat(phone="010-1111-0001")
+    second = await start_chat(phone="010-1111-0002")
+    citizen = await citizen_socket(second["token"])
+    hello = await citizen.receive_json_from(timeout=5)
+    assert hello["position"] == 2 and hello["eta_seconds"] > 0
+    await database_sync_to_async(
+        lambda: routing.contact_end(
+            contact=Contact.objects.get(pk=first["contact_id"]), by="citizen"
+        )
+    )()
+    position, _ = await receive_until(citizen, "queue.position")
+    assert position["position"] == 1
+    await citizen.disconnect()
+
+
+async def test_bad_chat_frames_get_error_frames(centre):
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    await citizen.receive_json_from(timeout=5)
+    for frame, code in (
+        ({"type": "message.send", "text": "   "}, "invalid_frame"),
+        ({"type": "csat", "score": "five"}, "invalid_frame"),
+        ({"type": "csat", "score": 5}, "refused"),  # not before the chat has ended
+        ({"type": "callback.request", "phone": "12"}, "refused"),
+        ({"type": "message.send", "text": "가" * 4001}, "refused"),
+    ):
+        await citizen.send_json_to(frame)
+        error, _ = await receive_until(citizen, "error")
+        assert error["code"] == code, frame
+    await citizen.disconnect()
+
+
+async def test_chat_start_rejects_missing_consent_with_a_reason():
+    response = await sync_to_async(Client().post)(
+        "/chat/start", {"name": "홍길동", "language": "ko"}
+    )
+    assert response.status_code == 400
+    assert "consent" in response.json()["fields"]
+    assert not await database_sync_to_async(Contact.objects.exists)()
+
+
+async def test_english_chats_go_to_the_foreign_language_queue(centre):
+    english = await database_sync_to_async(SkillFactory)(code="lang-en", kind=Skill.Kind.LANGUAGE)
+    foreign = await database_sync_to_async(QueueFactory)(
+        code="foreign", name="외국어", channels=["webchat"]
+    )
+    await database_sync_to_async(foreign.required_skills.set)([english])
+    started = await start_chat(language="en")
+    contact = await database_sync_to_async(Contact.objects.select_related("queue").get)(
+        pk=started["contact_id"]
+    )
+    assert (contact.queue.code, contact.language) == ("foreign", "en")
