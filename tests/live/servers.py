@@ -3,8 +3,8 @@
 import os
 import socket
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +29,9 @@ def daphne(env: dict[str, str], *, inherit: bool = True) -> Iterator[str]:
     ``inherit=False`` starts it with ``env`` alone instead of this process's environment
     plus ``env`` (which carries the test settings' defaults)."""
     port = free_port()
-    log = tempfile.NamedTemporaryFile("w+", prefix=f"daphne-{port}-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - outlives this block: read on failure
+        "w+", prefix=f"daphne-{port}-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [
             sys.executable,
