@@ -5,9 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from callcenter.models import (
     Agent,
     AgentPresenceEvent,
+    CallbackRequest,
+    CannedReply,
     Citizen,
     Contact,
+    ContactEvent,
     Message,
+    Offer,
     PersonalDataAccess,
     Queue,
     Skill,
@@ -124,3 +128,47 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyHistoryAdmin(admin.ModelAdmin):
+    """History rows are written by the services and never edited by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ContactEvent)
+class ContactEventAdmin(ReadOnlyHistoryAdmin):
+    list_display = ("created_at", "contact", "type", "agent", "actor")
+    list_filter = ("type",)
+    search_fields = ("contact__id", "agent__display_name")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyHistoryAdmin):
+    list_display = ("id", "contact", "agent", "state", "created_at", "expires_at", "responded_at")
+    list_filter = ("state",)
+    search_fields = ("agent__display_name",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ("title", "language", "sort_order")
+    list_filter = ("language",)
+    search_fields = ("title", "text")
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "__str__", "status", "assigned_to")
+    list_filter = ("status",)
+    search_fields = ("note",)
+    raw_id_fields = ("citizen", "contact", "assigned_to")

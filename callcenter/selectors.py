@@ -164,3 +164,12 @@ def daily_contact_counts(*, days: int) -> list[dict]:
             {"day": day, "offered": row.get("offered", 0), "answered": row.get("answered", 0)}
         )
     return result
+
+
+def live_contacts(limit: int = 100) -> QuerySet[Contact]:
+    """Contacts waiting or in conversation now, longest running first (the wallboard list)."""
+    return (
+        Contact.objects.filter(ended_at__isnull=True, abandoned=False, queued_at__isnull=False)
+        .select_related("queue", "agent", "citizen")
+        .order_by("queued_at")[:limit]
+    )

@@ -44,6 +44,11 @@ urlpatterns = [
         name="knowledge-article-use",
     ),
     path("supervisor/", views.supervisor_dashboard, name="supervisor-dashboard"),
+    path(
+        "supervisor/contacts/<int:contact_id>/",
+        views.supervisor_contact,
+        name="supervisor-contact",
+    ),
     path("department/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from callcenter import selectors
 from callcenter.forms import PresenceForm
-from callcenter.models import Agent, CannedReply, WorkerHeartbeat
+from callcenter.models import Agent, CannedReply, Contact, WorkerHeartbeat
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
 from callcenter.routing import agent_set_presence
 
@@ -86,6 +86,7 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
             "metrics": selectors.contact_metrics(today),
             "queues": selectors.queue_overview(),
             "presence": selectors.presence_counts(),
+            "live": selectors.live_contacts(),
             "chart": {
                 "labels": [row["day"].strftime("%m-%d") for row in daily],
                 "offered": [row["offered"] for row in daily],
@@ -93,6 +94,16 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+@role_required(SUPERVISOR, ADMINISTRATOR)
+@require_GET
+def supervisor_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Follow one live conversation and conference into it (over the agent socket)."""
+    contact = get_object_or_404(
+        Contact.objects.select_related("queue", "agent", "citizen"), pk=contact_id
+    )
+    return render(request, "callcenter/supervisor_contact.html", {"contact": contact})
 
 
 def _check_database() -> str:

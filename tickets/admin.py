@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import Category, Department, Officer, Ticket, TicketEvent
+from tickets.models import Category, Department, Officer, SurveyAnswer, Ticket, TicketEvent
 
 
 @admin.register(Department)
@@ -66,3 +66,10 @@ class TicketEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "score", "solved", "channel", "ticket", "contact")
+    list_filter = ("score", "channel", "solved")
+    raw_id_fields = ("ticket", "contact")
