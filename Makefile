@@ -38,3 +38,6 @@ messages: install
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
+
+bench: install
+	$(PY) bench/realtime.py

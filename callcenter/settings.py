@@ -251,6 +251,7 @@ ROUTING_REOFFER_AFTER_SECONDS = env_int("ROUTING_REOFFER_AFTER_SECONDS", 60)
 # the events it publishes then reach that process's sockets even on the in-memory layer.
 ROUTER_TICKER = env_bool("ROUTER_TICKER", True)
 ROUTER_TICK_SECONDS = float(env_int("ROUTER_TICK_MS", 1000)) / 1000
+CHAT_START_LIMIT_PER_HOUR = env_int("CHAT_START_LIMIT_PER_HOUR", 30)  # per client address
 CHAT_MAX_UPLOAD_BYTES = env_int("CHAT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # Sites allowed to embed the citizen chat in an iframe (CSP frame-ancestors).
 CHAT_EMBED_ORIGINS = env_list("CHAT_EMBED_ORIGINS", ["'self'"])

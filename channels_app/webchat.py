@@ -23,7 +23,6 @@ from callcenter.services import message_create
 from channels_app import conversation
 from channels_app.events import message_payload
 
-START_LIMIT_PER_HOUR = 30
 CHAT_LANGUAGES = [("ko", "한국어"), ("en", "English")]
 
 
@@ -72,7 +71,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
 def chat_start(request: HttpRequest) -> JsonResponse:
     """Start a chat: 201 {token, contact_id, ws_url}, or 400 with the form's errors."""
     key = f"chat-start:{_client_ip(request)}"
-    if cache.get_or_set(key, 0, 3600) >= START_LIMIT_PER_HOUR:
+    if cache.get_or_set(key, 0, 3600) >= settings.CHAT_START_LIMIT_PER_HOUR:
         return JsonResponse(
             {
                 "error": "rate_limited",
