@@ -29,7 +29,6 @@ import websockets
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DB_NAME = "open120_bench"
-PASSWORD = "bench-password-1234"  # noqa: S105 - throwaway benchmark accounts
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -56,7 +55,15 @@ def environment(args) -> dict[str, str]:
 
 def prepare_database(env: dict[str, str], agents: int) -> None:
     subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"],
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-qc",
+            f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)",
+        ],
         check=True,
     )
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB_NAME], check=True)
@@ -69,7 +76,7 @@ queue = Queue.objects.create(code="chat", name="채팅", channels=["webchat"])
 queue.required_skills.set([korean])
 group = Group.objects.get(name="agent")
 for n in range({agents}):
-    user = User.objects.create_user(f"bench{{n:03d}}", password="{PASSWORD}")
+    user = User.objects.create_user(f"bench{{n:03d}}")  # sessions are made directly
     user.groups.add(group)
     agent = Agent.objects.create(user=user, display_name=f"상담사{{n:03d}}", max_concurrent_chats=1)
     agent.skills.set([korean])
@@ -283,7 +290,11 @@ def main() -> None:
     finally:
         for server in servers:
             server.terminate()
-            server.wait(timeout=10)
+        for server in servers:
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
     print()
     print(report(f"offer latency ({args.agents} agents)", results["offer"]))
     print(report(f"message latency ({args.chats} chats)", results["message"]))

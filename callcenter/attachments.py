@@ -13,6 +13,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 ALLOWED_TYPES = {
     "image/png": "png",
@@ -33,13 +34,13 @@ def attachment_store(*, contact_id: int, upload: UploadedFile) -> dict:
     """Check and store one upload; returns the item kept in ``Message.attachments``."""
     if upload.size > settings.CHAT_MAX_UPLOAD_BYTES:
         limit_mb = settings.CHAT_MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ValidationError(f"Files are limited to {limit_mb} MB.")
+        raise ValidationError(_("Files are limited to %(size)s MB.") % {"size": limit_mb})
     head = upload.read(8192)
     upload.seek(0)
     kind = filetype.guess(head)
     # The content decides the type, never the file name or the browser's claim.
     if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise ValidationError("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
+        raise ValidationError(_("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent."))
     item_id = uuid.uuid4().hex
     relative = Path(str(contact_id)) / f"{item_id}.{ALLOWED_TYPES[kind.mime]}"
     path = _root() / relative

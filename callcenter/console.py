@@ -14,6 +14,7 @@ from callcenter.attachments import attachment_store
 from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
 from callcenter.services import message_create, personal_data_access_log
+from channels_app import events
 from channels_app.events import message_payload
 from tickets.forms import ContactTicketForm
 from tickets.services import contact_ticket_save
@@ -118,6 +119,8 @@ def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Ticket %s saved.") % ticket.number)
             form = None
+            contact.refresh_from_db()
+            events.publish_contact_updated(contact)
     contact.refresh_from_db()
     response = render(
         request, "callcenter/console/ticket_panel.html", _panel_context(contact, form)

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from callcenter.models import (
     REALTIME_CHANNELS,
@@ -69,7 +71,7 @@ def agent_set_presence(
     if presence not in Presence.values:
         raise ValueError(f"Unknown presence {presence!r}.")
     if presence == Presence.BREAK and not reason.strip():
-        raise ValueError("A break needs a reason.")
+        raise ValueError(_("A break needs a reason."))
     now = timezone.now()
     with transaction.atomic():
         was_free = agent.presence == Presence.AVAILABLE
@@ -302,9 +304,9 @@ def _get_pending_offer(offer_id: int, agent: Agent) -> Offer:
         .first()
     )
     if offer is None:
-        raise RoutingError("No such offer.")
+        raise RoutingError(_("No such offer."))
     if offer.state != Offer.State.PENDING:
-        raise RoutingError("The offer is no longer open.")
+        raise RoutingError(_("The offer is no longer open."))
     return offer
 
 
@@ -315,11 +317,11 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         offer = _get_pending_offer(offer_id, agent)
         if offer.expires_at <= now:
             _close_offer(offer, Offer.State.TIMED_OUT, now, reason="timeout")
-            raise RoutingError("The offer has expired.")
+            raise RoutingError(_("The offer has expired."))
         contact = Contact.objects.select_for_update().get(pk=offer.contact_id)
         if contact.state != "waiting":
             _close_offer(offer, Offer.State.CANCELLED, now, reason="gone")
-            raise RoutingError("The citizen has left.")
+            raise RoutingError(_("The citizen has left."))
         offer.state = Offer.State.ACCEPTED
         offer.responded_at = now
         offer.save(update_fields=["state", "responded_at"])
@@ -327,7 +329,9 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         contact.answered_at = now
         contact.save(update_fields=["agent", "answered_at"])
         ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.ACCEPTED, agent=agent)
-        _system_message(contact, f"상담사 {agent.display_name}님이 연결되었습니다.")
+        _system_message(
+            contact, gettext_noop("Agent %(name)s has joined the chat."), name=agent.display_name
+        )
         events.publish_contact_assigned(contact)
         events.publish_chat_state(contact)
         _sync_presence(agent)
@@ -362,10 +366,13 @@ def offers_expire() -> int:
 
 
 # --- conversation -------------------------------------------------------------------------
-def _system_message(contact: Contact, text: str) -> Message:
+def _system_message(contact: Contact, text: str, **params) -> Message:
+    """A system line in the citizen's language (Korean, else English), stored once."""
     from callcenter.services import message_create
 
-    return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=text)
+    with translation.override("ko" if contact.language == "ko" else "en"):
+        line = _(text) % params if params else _(text)
+    return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=line)
 
 
 def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Contact:
@@ -399,7 +406,10 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             data={"by": by},
         )
         _system_message(
-            contact, "상담이 종료되었습니다." if by != "citizen" else "시민이 상담을 종료했습니다."
+            contact,
+            gettext_noop("The citizen has ended the chat.")
+            if by == "citizen"
+            else gettext_noop("The chat has ended."),
         )
         events.publish_chat_ended(contact, by=by)
         if contact.agent_id:
@@ -416,13 +426,13 @@ def contact_wrapup_complete(*, contact: Contact, agent: Agent, forced: bool = Fa
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         if contact.agent_id != agent.pk:
-            raise RoutingError("This contact is not yours.")
+            raise RoutingError(_("This contact is not yours."))
         if contact.state == "active":
-            raise RoutingError("End the conversation before finishing wrap-up.")
+            raise RoutingError(_("End the conversation before finishing wrap-up."))
         if contact.state != "wrapup":
             return contact
         if not forced and not contact.tickets.exists():
-            raise RoutingError("Save the ticket before finishing wrap-up.")
+            raise RoutingError(_("Save the ticket before finishing wrap-up."))
         contact.wrapup_ended_at = now
         contact.save(update_fields=["wrapup_ended_at"])
         ContactEvent.objects.create(
@@ -460,14 +470,16 @@ def contact_transfer_to_agent(
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         if contact.agent_id != from_agent.pk or contact.state != "active":
-            raise RoutingError("Only an active contact you hold can be transferred.")
+            raise RoutingError(_("Only an active contact you hold can be transferred."))
         target = Agent.objects.select_for_update().get(pk=to_agent.pk)
         if target.pk == from_agent.pk:
-            raise RoutingError("Choose another agent.")
+            raise RoutingError(_("Choose another agent."))
         if target.presence != Presence.AVAILABLE or not _has_capacity(
             target, agent_load(target), contact
         ):
-            raise RoutingError(f"{target.display_name} cannot take a contact now.")
+            raise RoutingError(
+                _("%(name)s cannot take a contact now.") % {"name": target.display_name}
+            )
         contact.agent = target
         contact.save(update_fields=["agent"])
         ContactEvent.objects.create(
@@ -487,7 +499,11 @@ def contact_transfer_to_agent(
                 text=f"[이관 메모] {note.strip()}",
                 internal=True,
             )
-        _system_message(contact, f"상담사 {target.display_name}님이 이어서 상담합니다.")
+        _system_message(
+            contact,
+            gettext_noop("Agent %(name)s is taking over the chat."),
+            name=target.display_name,
+        )
         events.publish_contact_removed(contact, reason="transferred", agent_id=from_agent.pk)
         events.publish_contact_assigned(contact)
         events.publish_chat_state(contact)
@@ -508,9 +524,12 @@ def contact_transfer_to_queue(
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         if contact.agent_id != from_agent.pk or contact.state != "active":
-            raise RoutingError("Only an active contact you hold can be transferred.")
+            raise RoutingError(_("Only an active contact you hold can be transferred."))
         if contact.channel not in queue.channels:
-            raise RoutingError(f"{queue.name} does not take {contact.get_channel_display()}.")
+            raise RoutingError(
+                _("%(queue)s does not take %(channel)s.")
+                % {"queue": queue.name, "channel": contact.get_channel_display()}
+            )
         leg = Contact.objects.create(
             channel=contact.channel,
             citizen=contact.citizen,
@@ -541,7 +560,11 @@ def contact_transfer_to_queue(
                 text=f"[이관 메모] {note.strip()}",
                 internal=True,
             )
-        _system_message(contact, f"{queue.name} 상담 대기열로 연결합니다. 잠시만 기다려 주세요.")
+        _system_message(
+            contact,
+            gettext_noop("Connecting you to the %(queue)s queue. Please wait a moment."),
+            queue=queue.name,
+        )
         events.publish_chat_moved(contact, leg)
         events.publish_contact_updated(contact)
         _sync_presence(from_agent)
@@ -554,9 +577,13 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         if contact.state not in ("waiting", "active"):
-            raise RoutingError("The conversation is over.")
+            raise RoutingError(_("The conversation is over."))
         ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.JOINED, actor=user)
-        _system_message(contact, f"관리자 {user.display_name}님이 상담에 참여했습니다.")
+        _system_message(
+            contact,
+            gettext_noop("Supervisor %(name)s has joined the chat."),
+            name=user.display_name,
+        )
     return contact
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from callcenter.models import (
     Citizen,
@@ -87,13 +88,9 @@ def message_create(
     """
     text = text.strip()
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ValidationError(f"A message holds at most {MAX_MESSAGE_CHARS} characters.")
-    if client_id:
-        existing = Message.objects.filter(
-            contact=contact, sender=sender, client_id=client_id
-        ).first()
-        if existing is not None:
-            return existing
+        raise ValidationError(
+            _("A message holds at most %(count)s characters.") % {"count": MAX_MESSAGE_CHARS}
+        )
     message = Message(
         contact=contact,
         sender=sender,
@@ -103,13 +100,16 @@ def message_create(
         internal=internal,
         client_id=client_id[:64],
     )
-    message.full_clean(exclude=["contact", "sender_user"])
+    # The client-id constraint is left to the database: one INSERT, no look-up first.
+    message.full_clean(exclude=["contact", "sender_user"], validate_constraints=False)
     try:
         with transaction.atomic():
             message.save()
             events.publish_message_created(message)
-    except IntegrityError:  # the same resend raced in: the first one stands
-        return Message.objects.get(contact=contact, sender=sender, client_id=client_id)
+    except IntegrityError:
+        if not client_id:
+            raise
+        return Message.objects.get(contact=contact, sender=sender, client_id=message.client_id)
     return message
 
 

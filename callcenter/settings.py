@@ -171,7 +171,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Database ------------------------------------------------------------------------------
 VAR_DIR.mkdir(exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'open120.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Persistent connections: socket handlers run in a thread pool, one connection per thread.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers (ASGI
     # threads, the worker) queue behind it instead of failing with "database is locked".
@@ -191,7 +196,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 1000},
+            "CONFIG": {
+                # redis-py's default 5 s read timeout races channels-redis's 5 s BZPOPMIN
+                # and drops busy sockets; give blocking reads room.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": CHANNEL_LAYER_PREFIX,
+                "capacity": 1000,
+            },
         }
     }
     CACHES = {

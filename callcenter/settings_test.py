@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("OPEN120_ENV", "test")
 # Tests drive the router loop by calling router_tick() themselves.
 os.environ.setdefault("ROUTER_TICKER", "0")
+# No persistent connections: pool threads must not hold the test database open.
+os.environ.setdefault("CONN_MAX_AGE", "0")
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"open120-test-{os.getpid()}")
 
 from callcenter.settings import *  # noqa: E402,F403
@@ -22,3 +24,5 @@ STORAGES = {  # noqa: F405
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{os.getpid()}"  # noqa: F405
+# Each test clears the cache (rate limits); a local one, so no test ever flushes Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

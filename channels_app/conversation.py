@@ -9,6 +9,7 @@ import secrets
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from callcenter.models import ChatSession, Citizen, Contact, Message, Queue, User
 from callcenter.services import message_create
@@ -42,7 +43,7 @@ def chat_queue_for(language: str) -> Queue:
             (q for q in Queue.objects.filter(is_active=True) if "webchat" in q.channels), None
         )
     if queue is None:
-        raise ChatError("No chat queue is open.")
+        raise ChatError(_("No chat queue is open."))
     return queue
 
 
@@ -77,9 +78,9 @@ def chat_start(
 
 
 def citizen_message_send(*, session: ChatSession, text: str, client_id: str = "") -> Message:
-    contact = Contact.objects.get(pk=session.contact_id)
+    contact = Contact.objects.select_related("citizen").get(pk=session.contact_id)
     if contact.state not in ("waiting", "active"):
-        raise ChatError("This chat has ended. Start a new chat to ask again.")
+        raise ChatError(_("This chat has ended. Start a new chat to ask again."))
     return message_create(
         contact=contact, sender=Message.Sender.CITIZEN, text=text, client_id=client_id
     )
@@ -90,9 +91,9 @@ def staff_message_send(
 ) -> Message:
     if internal:
         if contact.state not in ("waiting", "active", "wrapup"):
-            raise ChatError("Notes can be added until wrap-up ends.")
+            raise ChatError(_("Notes can be added until wrap-up ends."))
     elif contact.state != "active":
-        raise ChatError("The conversation is not active.")
+        raise ChatError(_("The conversation is not active."))
     return message_create(
         contact=contact,
         sender=Message.Sender.AGENT,
@@ -172,16 +173,16 @@ def chat_rate(*, session: ChatSession, score: int) -> None:
     from tickets.models import SurveyAnswer
 
     if not 1 <= score <= 5:
-        raise ChatError("Choose a score from 1 to 5.")
+        raise ChatError(_("Choose a score from 1 to 5."))
     contact = Contact.objects.get(pk=session.contact_id)
     if contact.state in ("waiting", "active"):
-        raise ChatError("Rate the chat after it has ended.")
+        raise ChatError(_("Rate the chat after it has ended."))
     _answer, created = SurveyAnswer.objects.get_or_create(
         contact=contact,
         defaults={"score": score, "channel": contact.channel, "ticket": contact.tickets.first()},
     )
     if not created:
-        raise ChatError("Thank you, this chat was already rated.")
+        raise ChatError(_("Thank you, this chat was already rated."))
 
 
 def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -> None:
@@ -194,7 +195,7 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
 
     number = to_python(phone, region="KR")
     if number is None or not number.is_valid():
-        raise ChatError("Enter a valid phone number.")
+        raise ChatError(_("Enter a valid phone number."))
     contact = Contact.objects.get(pk=session.contact_id)
     with transaction.atomic():
         try:
@@ -206,7 +207,7 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
         message_create(
             contact=contact,
             sender=Message.Sender.SYSTEM,
-            text="전화 회신 요청이 접수되었습니다. 상담사가 곧 연락드리겠습니다.",
+            text=_("Your call-back request has been received. An agent will call you soon."),
         )
         if contact.state == "waiting":
             contact_end(contact=contact, by="callback")
@@ -227,17 +228,18 @@ def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = 
         .select_related("sender_user__agent", "contact__citizen")
         .order_by("id")
     ]
-    body = "120 상담 대화 내용\n" + "\n".join(lines)
+    subject = _("Your 120 consultation")
+    body = f"{subject}\n" + "\n".join(lines)
     if email:
         try:
             validate_email(email)
         except Exception as error:
-            raise ChatError("Enter a valid email address.") from error
-        send_mail("120 상담 대화 내용", body, None, [email])
+            raise ChatError(_("Enter a valid email address.")) from error
+        send_mail(subject, body, None, [email])
         return "email"
     number = to_python(phone, region="KR")
     if number is None or not number.is_valid():
-        raise ChatError("Enter a valid email address or phone number.")
+        raise ChatError(_("Enter a valid email address or phone number."))
     sms_send(to=number.as_e164, body=body[:1500])
     del contact
     return "sms"

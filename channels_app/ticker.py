@@ -9,8 +9,9 @@ and the row locks in callcenter.routing keep them from stepping on each other.
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from django.conf import settings
+
+from channels_app.consumers.base import db_call
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ async def _run_forever() -> None:
 
     while True:
         try:
-            await database_sync_to_async(router_tick)()
+            await db_call(router_tick)()
         except Exception:
             logger.exception("router tick failed; trying again next tick")
         await asyncio.sleep(settings.ROUTER_TICK_SECONDS)

@@ -28,7 +28,12 @@ CHAT_LANGUAGES = [("ko", "한국어"), ("en", "English")]
 
 class ChatStartForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80, required=False)
-    phone = PhoneNumberField(label=_("Phone"), region="KR", required=False)
+    phone = PhoneNumberField(
+        label=_("Phone"),
+        region="KR",
+        required=False,
+        error_messages={"invalid": _("Enter a valid phone number, e.g. 010-1234-5678.")},
+    )
     language = forms.ChoiceField(label=_("Language"), choices=CHAT_LANGUAGES, initial="ko")
     consent = forms.BooleanField(
         label=_("I agree to the collection and use of my personal data for this consultation."),

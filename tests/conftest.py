@@ -94,3 +94,12 @@ def other_officer_user(db):
 @pytest.fixture
 def citizen(db):
     return factories.CitizenFactory(name="홍길동", phone="+821012345678")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits live in the cache: every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from callcenter.models import Citizen, Contact, User
 from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
@@ -45,7 +46,7 @@ def ticket_create(
     """Open a ticket with the next number of its year and record who created it."""
     subject = subject.strip()
     if not subject:
-        raise ValueError("A ticket needs a subject.")
+        raise ValueError(_("A ticket needs a subject."))
     created_at = created_at or timezone.now()
     with transaction.atomic():
         number = ticket_number_allocate(year=timezone.localtime(created_at).year)
@@ -109,7 +110,7 @@ def ticket_transfer(
 ) -> Ticket:
     """Hand a ticket to a city department (이관) with a note and a due time."""
     if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
-        raise ValueError("A resolved or closed ticket cannot be transferred.")
+        raise ValueError(_("A resolved or closed ticket cannot be transferred."))
     at = at or timezone.now()
     with transaction.atomic():
         ticket.department = department
@@ -139,7 +140,7 @@ def ticket_resolve(
 ) -> Ticket:
     """Record the answer given to the citizen and resolve the ticket."""
     if not answer.strip():
-        raise ValueError("Resolving a ticket needs the answer given.")
+        raise ValueError(_("Resolving a ticket needs the answer given."))
     at = at or timezone.now()
     with transaction.atomic():
         previous = ticket.status
@@ -214,9 +215,9 @@ def contact_ticket_save(
     """The agent's ticket for a contact: created on first save, updated after; then resolved
     with the answer given, or transferred to a department."""
     if resolve and department is not None:
-        raise ValueError("A ticket is either resolved now or transferred, not both.")
+        raise ValueError(_("A ticket is either resolved now or transferred, not both."))
     if resolve and not answer.strip():
-        raise ValueError("Write the answer given to resolve the ticket.")
+        raise ValueError(_("Write the answer given to resolve the ticket."))
     with transaction.atomic():
         ticket = contact.tickets.order_by("id").first()
         if ticket is None:

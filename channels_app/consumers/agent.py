@@ -4,14 +4,13 @@ Agents follow the contacts they hold; supervisors (and administrators) open the 
 to watch and to conference into conversations they join.
 """
 
-from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 
 from callcenter import routing
 from callcenter.models import Agent, Contact, Offer, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 from channels_app import conversation
-from channels_app.consumers.base import Open120Consumer, integer, text
+from channels_app.consumers.base import Open120Consumer, db_call, integer, text
 from channels_app.events import SUPERVISORS_GROUP, agent_group, contact_group, contact_summary
 
 CLOSE_FORBIDDEN = 4403
@@ -23,10 +22,10 @@ class AgentConsumer(Open120Consumer):
         self.user = user
         self.agent: Agent | None = None
         self.following: set[int] = set()
-        roles = await database_sync_to_async(user_roles)(user) if user else frozenset()
+        roles = await db_call(user_roles)(user) if user else frozenset()
         self.is_supervisor = bool(roles & {SUPERVISOR, ADMINISTRATOR})
         if AGENT in roles:
-            self.agent = await database_sync_to_async(Agent.objects.filter(user=user).first)()
+            self.agent = await db_call(Agent.objects.filter(user=user).first)()
         if self.agent is None and not self.is_supervisor:
             # Accept, then close with a code the console understands, so it sends the user
             # to the login page instead of reconnecting forever.
@@ -39,7 +38,7 @@ class AgentConsumer(Open120Consumer):
         if self.is_supervisor:
             await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await self.accept()
-        hello = await database_sync_to_async(self._hello)()
+        hello = await db_call(self._hello)()
         for contact in hello["contacts"]:
             await self._follow(contact["id"])
         await self.send_json(hello)
@@ -127,8 +126,8 @@ class AgentConsumer(Open120Consumer):
     async def _run(self, func, *args, **kwargs):
         """Run a domain call in a thread; turn its refusals into error frames."""
         try:
-            return await database_sync_to_async(func)(*args, **kwargs), True
-        except (routing.RoutingError, ValidationError, ValueError) as error:
+            return await db_call(func)(*args, **kwargs), True
+        except (routing.RoutingError, conversation.ChatError, ValidationError, ValueError) as error:
             message = (
                 "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             )
@@ -144,7 +143,7 @@ class AgentConsumer(Open120Consumer):
             await self.send_error("invalid_presence", "Unknown presence or bad reason.")
             return
         try:
-            await database_sync_to_async(routing.agent_set_presence)(
+            await db_call(routing.agent_set_presence)(
                 agent=self.agent, presence=presence, reason=reason
             )
         except ValueError as error:
@@ -201,7 +200,7 @@ class AgentConsumer(Open120Consumer):
             await self.send_error("invalid_frame", "last_message_id must be an integer.")
             return
         contact_ids = sorted(self.following)
-        messages = await database_sync_to_async(conversation.messages_since)(
+        messages = await db_call(conversation.messages_since)(
             contact_ids=contact_ids, last_id=last_id, include_internal=True
         )
         for message in messages:
@@ -230,7 +229,7 @@ class AgentConsumer(Open120Consumer):
         contact_id, up_to = integer(content, "contact_id"), integer(content, "up_to_id")
         if contact_id is None or up_to is None or contact_id not in self.following:
             return
-        await database_sync_to_async(conversation.messages_mark_delivered)(
+        await db_call(conversation.messages_mark_delivered)(
             contact_id=contact_id, up_to_id=up_to, readers="staff"
         )
 

@@ -2,9 +2,22 @@
 
 import json
 
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
 
 MAX_FRAME_BYTES = 64 * 1024
+
+
+def db_call(func):
+    """Run a blocking domain call from a consumer, in the worker thread pool.
+
+    Channels' default (one thread per process for all database work) serialises every
+    socket of a process behind one connection; each pool thread keeps its own connection
+    (CONN_MAX_AGE) and old ones are closed around each call.
+    """
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 class Open120Consumer(AsyncJsonWebsocketConsumer):
@@ -31,7 +44,15 @@ class Open120Consumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.")
             return
-        await handler(content)
+        # Refusals and system lines come out in the socket's language.
+        with translation.override(self.language):
+            await handler(content)
+
+    @property
+    def language(self) -> str:
+        """The UI language chosen with the language switch (cookie), Korean by default."""
+        chosen = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+        return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
     def frame_handlers(self) -> dict:
         return {"ping": self.on_ping}

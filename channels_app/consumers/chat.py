@@ -1,10 +1,8 @@
 """The citizen's web chat socket, reached with the session's unguessable token."""
 
-from channels.db import database_sync_to_async
-
 from callcenter import routing
 from channels_app import conversation
-from channels_app.consumers.base import Open120Consumer, integer, text
+from channels_app.consumers.base import Open120Consumer, db_call, integer, text
 from channels_app.events import citizen_group
 
 CLOSE_UNKNOWN_SESSION = 4404
@@ -13,7 +11,7 @@ CLOSE_UNKNOWN_SESSION = 4404
 class CitizenChatConsumer(Open120Consumer):
     async def connect(self) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]
-        self.session = await database_sync_to_async(conversation.session_for_token)(token)
+        self.session = await db_call(conversation.session_for_token)(token)
         self.contact_id = None
         if self.session is None:
             await self.accept()
@@ -23,7 +21,7 @@ class CitizenChatConsumer(Open120Consumer):
         self.contact_id = self.session.contact_id
         await self.channel_layer.group_add(citizen_group(self.contact_id), self.channel_name)
         await self.accept()
-        await self.send_json(await database_sync_to_async(self._hello)())
+        await self.send_json(await db_call(self._hello)())
 
     def _hello(self) -> dict:
         contact = self.session.contact
@@ -66,7 +64,7 @@ class CitizenChatConsumer(Open120Consumer):
 
     async def _run(self, func, **kwargs):
         try:
-            return await database_sync_to_async(func)(session=self.session, **kwargs), True
+            return await db_call(func)(session=self.session, **kwargs), True
         except conversation.ChatError as error:
             await self.send_error("refused", str(error))
         except ValueError as error:
@@ -80,14 +78,13 @@ class CitizenChatConsumer(Open120Consumer):
 
     async def _refresh(self) -> None:
         """The session's current contact (a queue transfer moves it)."""
-        await database_sync_to_async(self.session.refresh_from_db)(fields=["contact"])
+        await db_call(self.session.refresh_from_db)(fields=["contact"])
 
     async def on_message_send(self, content: dict) -> None:
         body = text(content, "text")
         if body is None:
             await self.send_error("invalid_frame", "message.send needs text.")
             return
-        await self._refresh()
         await self._run(
             conversation.citizen_message_send,
             text=body,
@@ -104,8 +101,8 @@ class CitizenChatConsumer(Open120Consumer):
         if last_id is None:
             await self.send_error("invalid_frame", "last_message_id must be an integer.")
             return
-        contact_ids = await database_sync_to_async(conversation.session_contact_ids)(self.session)
-        messages = await database_sync_to_async(conversation.messages_since)(
+        contact_ids = await db_call(conversation.session_contact_ids)(self.session)
+        messages = await db_call(conversation.messages_since)(
             contact_ids=contact_ids, last_id=last_id, include_internal=False
         )
         for message in messages:
@@ -116,7 +113,7 @@ class CitizenChatConsumer(Open120Consumer):
     async def on_ack(self, content: dict) -> None:
         up_to = integer(content, "up_to_id")
         if up_to is not None:
-            await database_sync_to_async(conversation.messages_mark_delivered)(
+            await db_call(conversation.messages_mark_delivered)(
                 contact_id=self.contact_id, up_to_id=up_to, readers="citizen"
             )
 
@@ -175,10 +172,26 @@ class CitizenChatConsumer(Open120Consumer):
         await self.send_json(event)
 
     async def chat_moved(self, event: dict) -> None:
+        """Follow the new leg; its first position may have gone out before we joined, so
+        send its state now (the client resumes messages after a hello)."""
         await self.channel_layer.group_discard(citizen_group(self.contact_id), self.channel_name)
         self.contact_id = event["new_contact_id"]
         await self.channel_layer.group_add(citizen_group(self.contact_id), self.channel_name)
         await self.send_json(event)
+        await self._refresh()
+        self.session.contact = await db_call(
+            lambda: (
+                type(self.session.contact)
+                .objects.select_related("agent", "queue")
+                .get(pk=self.contact_id)
+            )
+        )()
+        await self.send_json(await db_call(self._hello)())
+
+    @property
+    def language(self) -> str:
+        """The language the citizen chose when starting the chat."""
+        return self.session.language if getattr(self, "session", None) else super().language
 
     async def queue_position(self, event: dict) -> None:
         await self.send_json(event)

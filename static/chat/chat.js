@@ -23,6 +23,7 @@
   };
 
   const el = {
+    shell: document.querySelector(".chat-shell"),
     conn: $("chat-conn"),
     endButton: $("chat-end-button"),
     closeWidget: $("chat-close-widget"),
@@ -37,6 +38,7 @@
     waitingDetail: $("chat-waiting-detail"),
     noAgents: $("chat-no-agents"),
     callbackForm: $("chat-callback-form"),
+    callbackToggle: $("chat-callback-toggle"),
     callbackPhone: $("chat-callback-phone"),
     callbackNote: $("chat-callback-note"),
     callbackError: $("chat-callback-error"),
@@ -286,7 +288,7 @@
         session.contact_id = frame.new_contact_id;
         saveSession(session);
         addLocalNotice(T.moved);
-        el.waitingDetail.textContent = "";
+        showPosition(null, null);
         applyState("waiting", null, { live: true });
         break;
       case "csat.saved":
@@ -301,6 +303,7 @@
         waitingRequest = null;
         callbackSaved = true;
         show(el.callbackForm, false);
+        show(el.callbackToggle, false);
         show(el.noAgentsText, false);
         el.callbackSaved.textContent = T.callbackSaved;
         show(el.callbackSaved, true);
@@ -371,16 +374,23 @@
     }
   }
 
+  let queueInfo = { position: null, eta: null };
+
   function showPosition(position, etaSeconds) {
+    queueInfo = { position, eta: etaSeconds };
+    renderPosition();
+  }
+
+  function renderPosition() {
+    const { position, eta } = queueInfo;
     const parts = [];
     if (Number.isInteger(position) && position > 0) {
       parts.push(position === 1 ? T.positionNext : fill(T.position, { position }));
     }
-    if (typeof etaSeconds === "number" && etaSeconds >= 0) {
+    // With nobody logged in who can answer, an estimated wait would only mislead.
+    if (typeof eta === "number" && eta >= 0 && el.noAgents.hidden) {
       parts.push(
-        etaSeconds < 60
-          ? T.etaSoon
-          : fill(T.etaMinutes, { minutes: Math.max(1, Math.round(etaSeconds / 60)) })
+        eta < 60 ? T.etaSoon : fill(T.etaMinutes, { minutes: Math.max(1, Math.round(eta / 60)) })
       );
     }
     el.waitingDetail.textContent = parts.join(" ");
@@ -388,11 +398,13 @@
 
   function showNoAgents() {
     show(el.noAgents, true);
-    if (!el.callbackPhone.value && session && session.phone) el.callbackPhone.value = session.phone;
+    renderPosition();
   }
 
   function hideNoAgents() {
-    if (waitingRequest !== "callback" && !callbackSaved) show(el.noAgents, false);
+    if (waitingRequest === "callback" || callbackSaved || el.noAgents.hidden) return;
+    show(el.noAgents, false);
+    renderPosition();
   }
 
   function endChat(by, state, { live }) {
@@ -407,6 +419,7 @@
     // Messages that never reached the server will not go any more.
     pending.forEach((item) => setDelivery(item.node, "failed"));
     pending.clear();
+    saveOutbox();
     if (by === "agent") el.endedDetail.textContent = T.endedAgent;
     else if (by === "citizen") el.endedDetail.textContent = T.endedCitizen;
     else if (by === "callback") el.endedDetail.textContent = T.endedCallback;
@@ -423,7 +436,7 @@
   function appendText(container, text) {
     let last = 0;
     for (const match of text.matchAll(URL_PATTERN)) {
-      let url = match[0].replace(/[).,!?'"\]]+$/, "");
+      const url = match[0].replace(/[).,!?'"\]]+$/, "");
       const start = match.index;
       if (start > last) container.append(text.slice(last, start));
       const link = document.createElement("a");
@@ -514,6 +527,11 @@
         bubble.append(text);
       }
       renderAttachments(bubble, message.attachments);
+      const attachments = message.attachments || [];
+      if (!message.text && attachments.length &&
+          attachments.every((a) => String(a.content_type || "").startsWith("image/"))) {
+        bubble.classList.add("msg-media"); // a photo on its own needs no bubble around it
+      }
       const meta = document.createElement("div");
       meta.className = "msg-meta";
       meta.append(timeElement(message.created_at));
@@ -556,6 +574,18 @@
 
   function scrollToBottom() {
     el.log.scrollTop = el.log.scrollHeight;
+    pinnedToBottom = true;
+  }
+
+  // When panels above or below the log open or close, keep the newest message in view.
+  let pinnedToBottom = true;
+  el.log.addEventListener("scroll", () => {
+    pinnedToBottom = nearBottom();
+  });
+  if (window.ResizeObserver) {
+    new ResizeObserver(() => {
+      if (pinnedToBottom) el.log.scrollTop = el.log.scrollHeight;
+    }).observe(el.log);
   }
 
   // Keep the log in id order; messages not yet stored (pending, uploads) stay last.
@@ -582,6 +612,7 @@
       if (waitingItem) {
         node = waitingItem.node;
         pending.delete(message.client_id);
+        saveOutbox();
       } else {
         node = Array.from(el.log.querySelectorAll(".msg-pending")).find(
           (n) => n.dataset.clientId === message.client_id
@@ -644,6 +675,27 @@
     });
   }
 
+  // Messages not yet confirmed survive a reload: they are shown again and sent after the
+  // resume unless the server's replay shows they were stored (matched by client_id).
+  function saveOutbox() {
+    if (!session) return;
+    session.outbox = Array.from(pending, ([clientId, item]) => ({ client_id: clientId, text: item.text }));
+    if (!session.outbox.length) delete session.outbox;
+    saveSession(session);
+  }
+
+  function restoreOutbox() {
+    for (const item of (session && session.outbox) || []) {
+      if (!item || typeof item.text !== "string" || typeof item.client_id !== "string") continue;
+      const node = renderMessage(
+        { sender: "citizen", text: item.text, client_id: item.client_id, created_at: null },
+        { isPending: true }
+      );
+      el.log.append(node);
+      pending.set(item.client_id, { text: item.text, node, sentOn: 0 });
+    }
+  }
+
   function sendMessage(text) {
     const clientId = newClientId();
     const node = renderMessage(
@@ -652,6 +704,7 @@
     );
     el.log.append(node);
     pending.set(clientId, { text, node, sentOn: 0 });
+    saveOutbox();
     scrollToBottom();
     flushPending();
   }
@@ -826,6 +879,13 @@
     }
   });
 
+  el.callbackToggle.addEventListener("click", () => {
+    const open = el.callbackForm.hidden;
+    show(el.callbackForm, open);
+    el.callbackToggle.setAttribute("aria-expanded", String(open));
+    if (open) el.callbackPhone.focus();
+  });
+
   el.callbackForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const phone = el.callbackPhone.value.trim();
@@ -942,13 +1002,14 @@
 
   // --- screens -----------------------------------------------------------------------------
   function enterRoom() {
+    el.shell.classList.remove("is-start");
     show(el.start, false);
     show(el.room, true);
     show(el.endButton, true);
     show(el.compose, true);
     show(el.ended, false);
     show(el.waiting, true);
-    el.waitingDetail.textContent = "";
+    showPosition(null, null);
   }
 
   function resetToStart(notice) {
@@ -973,7 +1034,9 @@
     show(el.error, false);
     show(el.noAgents, false);
     show(el.noAgentsText, true);
-    show(el.callbackForm, true);
+    show(el.callbackForm, false);
+    show(el.callbackToggle, true);
+    el.callbackToggle.setAttribute("aria-expanded", "false");
     show(el.callbackSaved, false);
     show(el.callbackError, false);
     el.callbackForm.querySelector("button[type=submit]").disabled = false;
@@ -989,6 +1052,7 @@
     show(el.room, false);
     show(el.endButton, false);
     show(el.start, true);
+    el.shell.classList.add("is-start");
     if (notice) {
       el.startNotice.textContent = notice;
       show(el.startNotice, true);
@@ -1024,6 +1088,7 @@
   session = loadSession();
   if (session) {
     enterRoom();
+    restoreOutbox();
     connect();
   }
 })();

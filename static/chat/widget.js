@@ -25,7 +25,7 @@
   if (lang !== "ko" && lang !== "en") lang = "";
   var english = lang === "en";
   var LABEL = english ? "120 chat service" : "120 채팅 상담";
-  var CLOSE_LABEL = english ? "Close the 120 chat" : "120 채팅 상담 닫기";
+  var CLOSE_HINT = english ? "Close the 120 chat (Esc)" : "120 채팅 상담 닫기 (Esc)";
   var chatUrl = origin + "/chat/?embed=1" + (lang ? "&lang=" + lang : "");
 
   var Z = "2147483000";
@@ -109,8 +109,10 @@
   function place() {
     if (!frame) return;
     if (small()) {
-      css(frame, { left: "8px", right: "8px", top: "8px", bottom: "92px", width: "auto",
-        height: "auto" });
+      css(frame, { left: "8px", right: "auto", top: "8px", bottom: "auto",
+        width: "calc(100vw - 16px)", height: "calc(100vh - 100px)",
+        "max-height": "none" });
+      css(frame, { height: "calc(100dvh - 100px)" }); // ignored where dvh is unknown
     } else {
       css(frame, { left: "auto", top: "auto", right: "20px", bottom: "92px", width: "380px",
         height: "600px", "max-height": "calc(100vh - 112px)" });
@@ -142,8 +144,7 @@
     if (value && !frame) makeFrame();
     open = value;
     button.setAttribute("aria-expanded", value ? "true" : "false");
-    button.setAttribute("aria-label", value ? CLOSE_LABEL : LABEL);
-    button.setAttribute("title", value ? CLOSE_LABEL : LABEL);
+    button.setAttribute("title", value ? CLOSE_HINT : LABEL);
     button.replaceChild(value ? closeIcon : chatIcon, button.firstChild);
     if (frame) css(frame, { display: value ? "block" : "none" });
     if (value && frame) {

@@ -152,7 +152,7 @@ def test_a_file_pretending_to_be_an_image_is_refused(client, agent_user, held_co
     )
     response = client.post(reverse("contact-attachment", args=[held_contact.pk]), {"file": fake})
     assert response.status_code == 400
-    assert "PDF" in response.json()["message"]
+    assert "PDF" in response.json()["message"]  # named in Korean and English alike
     assert not Message.objects.exists()
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from callcenter import routing
 from callcenter.models import Contact, ContactEvent, Offer, Presence, Skill
@@ -163,7 +163,7 @@ def test_an_expired_offer_cannot_be_accepted(chat_queue, korean):
     routing.router_dispatch()
     offer = pending_offer(contact)
     Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    with pytest.raises(routing.RoutingError, match="expired"):
+    with translation.override("en"), pytest.raises(routing.RoutingError, match="expired"):
         routing.offer_accept(offer_id=offer.pk, agent=agent)
     contact.refresh_from_db()
     assert contact.agent is None
@@ -207,7 +207,7 @@ def test_ending_then_wrap_up_needs_the_ticket(chat_queue, korean, agent_user):
     routing.contact_end(contact=contact, by="agent")
     contact.refresh_from_db()
     assert contact.state == "wrapup"
-    with pytest.raises(routing.RoutingError, match="ticket"):
+    with translation.override("en"), pytest.raises(routing.RoutingError, match="ticket"):
         routing.contact_wrapup_complete(contact=contact, agent=agent)
     contact_ticket_save(
         contact=contact,

@@ -5,6 +5,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import translation
 
 from callcenter import routing
 from callcenter.models import Contact, Message, Presence, Skill
@@ -14,6 +15,12 @@ from tickets.models import SurveyAnswer
 from tickets.services import category_get_or_create_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def korean(message: str) -> str:
+    """What a refusal reads like on a Korean console (the default language)."""
+    with translation.override("ko"):
+        return translation.gettext(message)
 
 
 @pytest.fixture
@@ -99,7 +106,7 @@ async def test_a_whole_chat_from_offer_to_wrap_up_and_rating(centre):
     assert ended["by"] == "agent"
     await agent.send_json_to({"type": "wrapup.complete", "contact_id": started["contact_id"]})
     refused, _ = await receive_until(agent, "error")
-    assert "ticket" in refused["message"]
+    assert refused["message"] == korean("Save the ticket before finishing wrap-up.")
 
     client = Client()
     await sync_to_async(client.force_login)(minji.user)
@@ -292,7 +299,7 @@ async def test_an_agent_cannot_touch_a_contact_they_do_not_hold(centre):
     ):
         await junho.send_json_to(frame)
         error, _ = await receive_until(junho, "error")
-        assert error["message"] == "This contact is not yours."
+        assert error["message"] == korean("This contact is not yours.")
     contact = await database_sync_to_async(Contact.objects.get)(pk=contact_id)
     assert contact.state == "active"
     for socket in (minji, junho, citizen):
