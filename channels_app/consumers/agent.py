@@ -5,6 +5,7 @@ to watch and to conference into conversations they join.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from callcenter import routing
 from callcenter.models import Agent, Contact, Offer, Presence, Queue
@@ -30,7 +31,7 @@ class AgentConsumer(Open120Consumer):
             # Accept, then close with a code the console understands, so it sends the user
             # to the login page instead of reconnecting forever.
             await self.accept()
-            await self.send_error("forbidden", "Log in as an agent or a supervisor.")
+            await self.send_error("forbidden", _("Log in as an agent or a supervisor."))
             await self.close(code=CLOSE_FORBIDDEN)
             return
         if self.agent is not None:
@@ -112,14 +113,14 @@ class AgentConsumer(Open120Consumer):
             .first()
         )
         if contact is None:
-            raise routing.RoutingError("No such contact.")
+            raise routing.RoutingError(_("No such contact."))
         if self.is_supervisor or (self.agent is not None and contact.agent_id == self.agent.pk):
             return contact
-        raise routing.RoutingError("This contact is not yours.")
+        raise routing.RoutingError(_("This contact is not yours."))
 
     async def _require_agent(self) -> bool:
         if self.agent is None:
-            await self.send_error("agents_only", "Only agents can do this.")
+            await self.send_error("agents_only", _("Only agents can do this."))
             return False
         return True
 
@@ -264,13 +265,13 @@ class AgentConsumer(Open120Consumer):
         if to_agent is not None:
             target = Agent.objects.filter(pk=to_agent).first()
             if target is None:
-                raise routing.RoutingError("No such agent.")
+                raise routing.RoutingError(_("No such agent."))
             return routing.contact_transfer_to_agent(
                 contact=contact, from_agent=self.agent, to_agent=target, note=note
             )
         queue = Queue.objects.filter(pk=to_queue, is_active=True).first()
         if queue is None:
-            raise routing.RoutingError("No such queue.")
+            raise routing.RoutingError(_("No such queue."))
         return routing.contact_transfer_to_queue(
             contact=contact, from_agent=self.agent, queue=queue, note=note
         )
@@ -281,7 +282,7 @@ class AgentConsumer(Open120Consumer):
             await self.send_error("invalid_frame", "contact_id must be an integer.")
             return
         if not self.is_supervisor:
-            await self.send_error("supervisors_only", "Only supervisors can join a conversation.")
+            await self.send_error("supervisors_only", _("Only supervisors can join a conversation."))
             return
         result, ok = await self._run(self._join, contact_id)
         if ok:
