@@ -282,7 +282,9 @@ class AgentConsumer(Open120Consumer):
             await self.send_error("invalid_frame", "contact_id must be an integer.")
             return
         if not self.is_supervisor:
-            await self.send_error("supervisors_only", _("Only supervisors can join a conversation."))
+            await self.send_error(
+                "supervisors_only", _("Only supervisors can join a conversation.")
+            )
             return
         result, ok = await self._run(self._join, contact_id)
         if ok:
