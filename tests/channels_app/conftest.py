@@ -1,7 +1,7 @@
 """Sockets against the real ASGI application, logged in with real sessions."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async  # closes its connection
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as sync_to_async  # closes its connection
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings

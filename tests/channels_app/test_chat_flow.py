@@ -1,8 +1,8 @@
 """A citizen's web chat with an agent, end to end through the real ASGI app and layer."""
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as sync_to_async  # closes its connection
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import translation
