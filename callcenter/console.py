@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from phonenumber_field.phonenumber import to_python
 
 from callcenter import routing
-from callcenter.attachments import attachment_store
+from callcenter.attachments import attachment_message_create
 from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
-from callcenter.services import message_create, personal_data_access_log
+from callcenter.services import personal_data_access_log
 from channels_app import events
 from channels_app.events import message_payload
 from tickets.forms import ContactTicketForm
@@ -142,16 +142,15 @@ def contact_attachment(request: HttpRequest, contact_id: int) -> JsonResponse:
             {"error": "not_active", "message": _("The conversation is not active.")}, status=409
         )
     try:
-        item = attachment_store(contact_id=contact.pk, upload=upload)
+        message = attachment_message_create(
+            contact=contact,
+            upload=upload,
+            sender=Message.Sender.AGENT,
+            sender_user=request.user,
+            text=request.POST.get("text", ""),
+        )
     except ValidationError as error:
         return JsonResponse({"error": "bad_file", "message": " ".join(error.messages)}, status=400)
-    message = message_create(
-        contact=contact,
-        sender=Message.Sender.AGENT,
-        sender_user=request.user,
-        text=request.POST.get("text", ""),
-        attachments=[item],
-    )
     return JsonResponse({"message": message_payload(message)}, status=201)
 
 

@@ -463,6 +463,21 @@ def wrapups_expire() -> int:
     return count
 
 
+def _transfer_note(contact: Contact, from_agent: Agent, note: str) -> None:
+    """The transferring agent's note, for whoever takes over (staff only)."""
+    if not note.strip():
+        return
+    from callcenter.services import message_create
+
+    message_create(
+        contact=contact,
+        sender=Message.Sender.AGENT,
+        sender_user=from_agent.user,
+        text=_("[Transfer note] %(note)s") % {"note": note.strip()},
+        internal=True,
+    )
+
+
 def contact_transfer_to_agent(
     *, contact: Contact, from_agent: Agent, to_agent: Agent, note: str = ""
 ) -> Contact:
@@ -489,16 +504,7 @@ def contact_transfer_to_agent(
             actor=from_agent.user,
             data={"from_agent": from_agent.pk, "to_agent": target.pk, "note": note},
         )
-        if note.strip():
-            from callcenter.services import message_create
-
-            message_create(
-                contact=contact,
-                sender=Message.Sender.AGENT,
-                sender_user=from_agent.user,
-                text=f"[이관 메모] {note.strip()}",
-                internal=True,
-            )
+        _transfer_note(contact, from_agent, note)
         _system_message(
             contact,
             gettext_noop("Agent %(name)s is taking over the chat."),
@@ -550,16 +556,7 @@ def contact_transfer_to_queue(
             actor=from_agent.user,
             data={"to_queue": queue.code, "new_contact": leg.pk, "note": note},
         )
-        if note.strip():
-            from callcenter.services import message_create
-
-            message_create(
-                contact=leg,
-                sender=Message.Sender.AGENT,
-                sender_user=from_agent.user,
-                text=f"[이관 메모] {note.strip()}",
-                internal=True,
-            )
+        _transfer_note(leg, from_agent, note)
         _system_message(
             contact,
             gettext_noop("Connecting you to the %(queue)s queue. Please wait a moment."),

@@ -17,9 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from phonenumber_field.formfields import PhoneNumberField
 
-from callcenter.attachments import attachment_from_token, attachment_path, attachment_store
+from callcenter.attachments import (
+    attachment_from_token,
+    attachment_message_create,
+    attachment_path,
+)
 from callcenter.models import Message
-from callcenter.services import message_create
 from channels_app import conversation
 from channels_app.events import message_payload
 
@@ -140,15 +143,14 @@ def chat_attachment(request: HttpRequest, token: str) -> JsonResponse:
             {"error": "chat_ended", "message": str(_("This chat has ended."))}, status=409
         )
     try:
-        item = attachment_store(contact_id=contact.pk, upload=upload)
+        message = attachment_message_create(
+            contact=contact,
+            upload=upload,
+            sender=Message.Sender.CITIZEN,
+            text=request.POST.get("text", ""),
+        )
     except ValidationError as error:
         return JsonResponse({"error": "bad_file", "message": " ".join(error.messages)}, status=400)
-    message = message_create(
-        contact=contact,
-        sender=Message.Sender.CITIZEN,
-        text=request.POST.get("text", ""),
-        attachments=[item],
-    )
     return JsonResponse({"message": message_payload(message)}, status=201)
 
 

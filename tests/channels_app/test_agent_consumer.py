@@ -4,34 +4,15 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.db import database_sync_to_async as sync_to_async  # closes its connection
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.test import Client
 
 from callcenter.asgi import application
 from callcenter.models import Agent, Presence
 from callcenter.routing import agent_set_presence
+from tests.channels_app.conftest import ORIGIN, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")  # PUBLIC_BASE_URL's host is allowed
-
-
-@pytest.fixture(autouse=True)
-def fresh_layers():
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
-@sync_to_async
-def session_cookie_for(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    name = settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}".encode()
 
 
 async def connect_as(user=None) -> tuple[WebsocketCommunicator, bool, object]:
