@@ -106,3 +106,36 @@ class ArticleUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article} used"
+
+
+class SearchDocument(models.Model):
+    """An article as the search index sees it: analysed terms per field, kept in the
+    database so every process (and both SQLite and PostgreSQL) ranks the same way.
+
+    Written by knowledge.search when an article is published or the index is rebuilt.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, related_name="search_document"
+    )
+    terms = models.JSONField(default=dict, help_text="field name → list of analysed terms")
+    length = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"index of {self.article}"
+
+
+class SearchQueryLog(models.Model):
+    """A search someone ran, with how many results it found (the 'no result' gap list)."""
+
+    query = models.CharField(max_length=200)
+    results = models.PositiveIntegerField()
+    staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.query} ({self.results})"
