@@ -81,9 +81,20 @@ def citizen_message_send(*, session: ChatSession, text: str, client_id: str = ""
     contact = Contact.objects.select_related("citizen").get(pk=session.contact_id)
     if contact.state not in ("waiting", "active"):
         raise ChatError(_("This chat has ended. Start a new chat to ask again."))
-    return message_create(
+    message = message_create(
         contact=contact, sender=Message.Sender.CITIZEN, text=text, client_id=client_id
     )
+    knowledge_suggest(contact)
+    return message
+
+
+def knowledge_suggest(contact: Contact) -> None:
+    """Push fresh article suggestions to the agents following the conversation."""
+    from knowledge.selectors import suggestions_for_contact
+
+    query, results = suggestions_for_contact(contact)
+    if results:
+        events.publish_knowledge_suggestions(contact_id=contact.pk, query=query, results=results)
 
 
 def staff_message_send(

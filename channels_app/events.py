@@ -306,3 +306,16 @@ def publish_no_agents(contact) -> None:
         [citizen_group(contact.pk)],
         {"type": "queue.no_agents", "contact_id": contact.pk, "callback_available": True},
     )
+
+
+def publish_knowledge_suggestions(*, contact_id: int, query: str, results: list[dict]) -> None:
+    """The best articles for a conversation so far, for the agents following it."""
+    _send_after_commit(
+        [contact_group(contact_id)],
+        {
+            "type": "knowledge.suggestions",
+            "contact_id": contact_id,
+            "query": query,
+            "results": results,
+        },
+    )

@@ -40,6 +40,22 @@ class Article(models.Model):
     )
     review_due = models.DateField(_("review due"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=5, default="ko")
+    translation_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="translations",
+        verbose_name=_("translation of"),
+        help_text=_("The Korean original this article translates."),
+    )
+    related = models.ManyToManyField(
+        "self", blank=True, symmetrical=True, verbose_name=_("related articles")
+    )
+    links = models.JSONField(
+        _("links"), default=list, blank=True, help_text=_('[{"label": …, "url": …}]')
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +73,13 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def answer_html(self) -> str:
+        """The answer's Markdown rendered and sanitised: safe to show to anyone."""
+        from knowledge.rendering import render_markdown
+
+        return render_markdown(self.answer)
 
     @property
     def needs_review(self) -> bool:
@@ -139,3 +162,37 @@ class SearchQueryLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query} ({self.results})"
+
+
+class ArticleReview(models.Model):
+    """A review decision on an article: approved (published) or changes requested."""
+
+    class Decision(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted for review")
+        APPROVED = "approved", _("Approved")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.decision}"
+
+
+class ArticleFeedback(models.Model):
+    """A public reader's answer to "was this helpful?"."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.article}: {'helpful' if self.helpful else 'not helpful'}"

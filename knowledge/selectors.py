@@ -71,3 +71,33 @@ def article_search(
     scored = [(a, s) for a, s in scored if s > 0]
     scored.sort(key=lambda pair: (-pair[1], pair[0].title))
     return [(a, round(s, 3), snippet(a, terms)) for a, s in scored[:limit]]
+
+
+SUGGESTION_COUNT = 3
+
+
+def suggestions_for_contact(contact) -> tuple[str, list[dict]]:
+    """Articles for what the citizen has said so far (their last few messages)."""
+    texts = list(
+        contact.messages.filter(sender="citizen", internal=False)
+        .order_by("-id")
+        .values_list("text", flat=True)[:3]
+    )
+    query = " ".join(reversed(texts))[-200:]
+    if not query.strip():
+        return "", []
+    results = article_search(query=query, limit=SUGGESTION_COUNT, staff=True)
+    return query, [
+        {
+            "id": article.pk,
+            "external_id": article.external_id,
+            "title": article.title,
+            "snippet": snip,
+            "score": score,
+            "status": article.status,
+            "needs_review": article.needs_review,
+            "url": f"/faq/{article.pk}/",
+            "answer": article.answer,
+        }
+        for article, score, snip in results
+    ]

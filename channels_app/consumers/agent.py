@@ -333,6 +333,9 @@ class AgentConsumer(Open120Consumer):
     async def message_delivered(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def knowledge_suggestions(self, event: dict) -> None:
+        await self.send_json(event)
+
     async def chat_ended(self, event: dict) -> None:
         await self.send_json(event)
 

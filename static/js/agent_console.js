@@ -329,6 +329,13 @@
         if (tab) tab.onHistory(frame.messages || []);
         break;
       }
+      case "knowledge.suggestions": {
+        // Pushed by the server after each citizen message: the best articles for the
+        // conversation so far (only shown while the agent is not searching by hand).
+        const tab = tabs.get(frame.contact_id);
+        if (tab && !tab.els.kbInput.value.trim()) tab.renderKb(frame.results || [], t("kbSuggested"));
+        break;
+      }
       case "resume.done": onResumeDone(); break;
       case "error": onErrorFrame(frame); break;
       default: break; // pong and anything new

@@ -427,3 +427,24 @@ async def test_english_chats_go_to_the_foreign_language_queue(centre):
         pk=started["contact_id"]
     )
     assert (contact.queue.code, contact.language) == ("foreign", "en")
+
+
+async def test_knowledge_suggestions_follow_the_conversation(centre):
+    from knowledge.services import article_save
+
+    await database_sync_to_async(article_save)(
+        title="주민등록등본 발급 방법",
+        question="등본 떼려면 어디로 가야 하나요?",
+        answer="정부24에서 무료로 발급받을 수 있습니다.",
+        synonyms=["등본"],
+        status="published",
+        author=None,
+    )
+    contact_id, agent, citizen = await connected_chat(centre)
+    await citizen.send_json_to({"type": "message.send", "text": "등본 떼려면 어떻게 해요?"})
+    suggestions, _ = await receive_until(agent, "knowledge.suggestions")
+    assert suggestions["contact_id"] == contact_id
+    assert suggestions["results"][0]["title"] == "주민등록등본 발급 방법"
+    assert suggestions["results"][0]["answer"].startswith("정부24")
+    await agent.disconnect()
+    await citizen.disconnect()

@@ -1,0 +1,83 @@
+"""Review workflow, versions and safe rendering of the knowledge base."""
+
+import pytest
+
+from knowledge.models import Article, ArticleReview
+from knowledge.services import article_restore, article_review, article_save, article_submit
+from tests.factories import DepartmentFactory, OfficerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def draft(agent_user):
+    return article_save(
+        title="대형폐기물 배출 방법",
+        question="소파 버리려면 어떻게 해요?",
+        answer="구청 누리집에서 **배출 신고** 후 스티커를 붙여 내놓습니다.",
+        department=DepartmentFactory(name="자원순환과"),
+        author=agent_user,
+    )
+
+
+def test_an_agent_submits_but_cannot_publish(agent_user, draft):
+    article_submit(article=draft, user=agent_user)
+    assert draft.status == Article.Status.IN_REVIEW
+    with pytest.raises(PermissionError):
+        article_review(article=draft, user=agent_user, approve=True)
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.IN_REVIEW
+
+
+def test_the_owning_departments_officer_publishes(draft):
+    officer = OfficerFactory(department=draft.department).user
+    article_review(article=draft, user=officer, approve=True, comment="확인")
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.PUBLISHED and draft.published_at is not None
+    assert draft.review_due is not None
+    assert draft.versions.first().status == Article.Status.PUBLISHED
+
+
+def test_an_officer_of_another_department_cannot_review(draft, other_officer_user):
+    with pytest.raises(PermissionError):
+        article_review(article=draft, user=other_officer_user, approve=True)
+
+
+def test_asking_for_changes_needs_a_comment_and_sends_it_back_to_draft(draft, supervisor_user):
+    article_submit(article=draft, user=supervisor_user)
+    with pytest.raises(ValueError):
+        article_review(article=draft, user=supervisor_user, approve=False, comment=" ")
+    article_review(article=draft, user=supervisor_user, approve=False, comment="수수료 안내 추가")
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+    assert draft.reviews.first().decision == ArticleReview.Decision.CHANGES_REQUESTED
+
+
+def test_restoring_an_old_version_makes_a_new_version(draft, agent_user):
+    first = draft.versions.get(number=1)
+    article_save(
+        article=draft,
+        title=draft.title,
+        question=draft.question,
+        answer="잘못된 내용",
+        department=draft.department,
+        author=agent_user,
+    )
+    article_restore(article=draft, version=first, user=agent_user)
+    draft.refresh_from_db()
+    assert draft.answer == first.answer
+    assert list(draft.versions.order_by("number").values_list("number", flat=True)) == [1, 2, 3]
+    assert draft.status == Article.Status.DRAFT
+
+
+def test_answers_render_as_sanitised_html(agent_user):
+    article = article_save(
+        title="t",
+        question="q",
+        author=agent_user,
+        answer="**굵게** <script>alert(1)</script> [링크](javascript:alert(1)) [정부24](https://www.gov.kr)",
+    )
+    html = article.answer_html
+    assert "<strong>굵게</strong>" in html
+    assert "<script" not in html and "javascript:" not in html
+    assert 'href="https://www.gov.kr"' in html
