@@ -6,6 +6,7 @@ from callcenter import console, views
 from callcenter.forms import LoginForm
 from channels_app import webchat
 from knowledge import api as knowledge_api
+from knowledge import urls as knowledge_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -37,6 +38,8 @@ urlpatterns = [
     path("chat/start", webchat.chat_start, name="chat-start"),
     path("chat/<str:token>/attachments", webchat.chat_attachment, name="chat-attachment"),
     path("files/<str:signed>", webchat.attachment_download, name="attachment"),
+    path("knowledge/", include("knowledge.urls")),
+    path("faq/", include(knowledge_urls.faq_urlpatterns)),
     path("api/knowledge/search", knowledge_api.search, name="knowledge-search"),
     path(
         "api/knowledge/articles/<int:article_id>/use",
