@@ -279,7 +279,15 @@ def faq_article(request: HttpRequest, article_id: int) -> HttpResponse:
         status=Article.Status.PUBLISHED,
     )
     related = article.related.filter(status=Article.Status.PUBLISHED)[:5]
-    return render(request, "knowledge/faq_article.html", {"article": article, "related": related})
+    # A reader using the English interface gets the English translation when there is one.
+    translation = article.translations.filter(
+        language=request.LANGUAGE_CODE, status=Article.Status.PUBLISHED
+    ).first()
+    return render(
+        request,
+        "knowledge/faq_article.html",
+        {"article": article, "shown": translation or article, "related": related},
+    )
 
 
 @require_POST

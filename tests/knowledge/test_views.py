@@ -112,3 +112,18 @@ def test_was_this_helpful_is_counted(client, published):
 def test_the_faq_speaks_english_on_request(client, published):
     client.post(reverse("set_language"), {"language": "en", "next": "/faq/"})
     assert "Frequently asked questions" in client.get(reverse("faq")).content.decode()
+
+
+def test_english_readers_get_the_english_translation(client, published, supervisor_user):
+    english = article_save(
+        title="How to get a resident registration copy",
+        question="Where can I get one?",
+        answer="Online at Gov24, free of charge.",
+        status=Article.Status.PUBLISHED,
+        author=supervisor_user,
+    )
+    english.language, english.translation_of = "en", published
+    english.save(update_fields=["language", "translation_of"])
+    client.post(reverse("set_language"), {"language": "en", "next": "/faq/"})
+    page = client.get(reverse("faq-article", args=[published.pk])).content.decode()
+    assert "How to get a resident registration copy" in page
