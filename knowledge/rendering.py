@@ -1,5 +1,7 @@
 """Answers are written in Markdown and shown as sanitised HTML (nh3/ammonia)."""
 
+import re
+
 import markdown
 import nh3
 
@@ -25,7 +27,12 @@ ALLOWED_TAGS = {
 }
 
 
+# Agents write lists straight under a sentence; Markdown wants a blank line before them.
+_LIST_AFTER_TEXT = re.compile(r"(?m)^(?!\s*(?:[-*+]|\d+\.)\s)(\S.*)\n(?=\s*(?:[-*+]|\d+\.)\s)")
+
+
 def render_markdown(text: str) -> str:
+    text = _LIST_AFTER_TEXT.sub(r"\1\n\n", text)
     html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
     return nh3.clean(
         html,

@@ -81,3 +81,13 @@ def test_answers_render_as_sanitised_html(agent_user):
     assert "<strong>굵게</strong>" in html
     assert "<script" not in html and "javascript:" not in html
     assert 'href="https://www.gov.kr"' in html
+
+
+def test_a_list_written_under_a_sentence_renders_as_a_list(agent_user):
+    article = article_save(
+        title="t",
+        question="q",
+        author=agent_user,
+        answer="발급 방법입니다.\n- 정부24: 무료\n- 주민센터: 400원",
+    )
+    assert "<ul>\n<li>정부24: 무료</li>\n<li>주민센터: 400원</li>\n</ul>" in article.answer_html
