@@ -653,9 +653,25 @@ def _announce_no_agents(contact: Contact) -> None:
     events.publish_no_agents(contact)
 
 
+_last_counts: dict[int, int] = {}
+
+
+def queue_counts_publish() -> None:
+    """Tell the consoles how many wait in each queue, when that changed."""
+    from callcenter.selectors import waiting_by_queue
+
+    counts = dict.fromkeys(Queue.objects.filter(is_active=True).values_list("pk", flat=True), 0)
+    counts.update(waiting_by_queue())
+    if counts != _last_counts:
+        _last_counts.clear()
+        _last_counts.update(counts)
+        events.publish_queue_counts(counts)
+
+
 def router_tick() -> None:
-    """One beat of the router loop: expire, wrap up, offer, announce positions."""
+    """One beat of the router loop: expire, wrap up, offer, announce positions and counts."""
     offers_expire()
     wrapups_expire()
     router_dispatch()
     queue_positions_publish()
+    queue_counts_publish()

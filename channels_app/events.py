@@ -9,7 +9,8 @@ Groups:
 - ``agent.<agent id>``: one agent's consoles (offers, assigned contacts, presence);
 - ``contact.<contact id>``: staff following a conversation (agent, supervisors who joined);
 - ``citizen.<contact id>``: the citizen's chat (never internal notes);
-- ``supervisors``: presence changes for wallboards.
+- ``supervisors``: presence changes for wallboards;
+- ``agents``: every agent console (queue lengths).
 """
 
 import logging
@@ -23,6 +24,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
+AGENTS_GROUP = "agents"
 
 
 def agent_group(agent_id: int) -> str:
@@ -318,4 +320,12 @@ def publish_knowledge_suggestions(*, contact_id: int, query: str, results: list[
             "query": query,
             "results": results,
         },
+    )
+
+
+def publish_queue_counts(counts: dict[int, int]) -> None:
+    """Waiting contacts per queue, for the consoles' headers."""
+    _send_after_commit(
+        [AGENTS_GROUP],
+        {"type": "queues.updated", "queues": [{"id": q, "waiting": n} for q, n in counts.items()]},
     )

@@ -12,7 +12,13 @@ from callcenter.models import Agent, Contact, Offer, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 from channels_app import conversation
 from channels_app.consumers.base import Open120Consumer, db_call, integer, text
-from channels_app.events import SUPERVISORS_GROUP, agent_group, contact_group, contact_summary
+from channels_app.events import (
+    AGENTS_GROUP,
+    SUPERVISORS_GROUP,
+    agent_group,
+    contact_group,
+    contact_summary,
+)
 
 CLOSE_FORBIDDEN = 4403
 
@@ -36,6 +42,7 @@ class AgentConsumer(Open120Consumer):
             return
         if self.agent is not None:
             await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
+            await self.channel_layer.group_add(AGENTS_GROUP, self.channel_name)
         if self.is_supervisor:
             await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await self.accept()
@@ -72,6 +79,7 @@ class AgentConsumer(Open120Consumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "agent", None) is not None:
             await self.channel_layer.group_discard(agent_group(self.agent.pk), self.channel_name)
+            await self.channel_layer.group_discard(AGENTS_GROUP, self.channel_name)
         if getattr(self, "is_supervisor", False):
             await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
         for contact_id in getattr(self, "following", set()):
@@ -334,6 +342,9 @@ class AgentConsumer(Open120Consumer):
         await self.send_json(event)
 
     async def knowledge_suggestions(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def queues_updated(self, event: dict) -> None:
         await self.send_json(event)
 
     async def chat_ended(self, event: dict) -> None:

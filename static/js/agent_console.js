@@ -329,6 +329,17 @@
         if (tab) tab.onHistory(frame.messages || []);
         break;
       }
+      case "queues.updated": {
+        for (const queue of frame.queues || []) {
+          const badge = document.querySelector(`[data-queue-id="${queue.id}"]`);
+          if (!badge) continue;
+          badge.textContent = t("queueWaiting", { n: queue.waiting });
+          badge.classList.toggle("text-bg-warning", queue.waiting > 0);
+          badge.classList.toggle("text-bg-light", queue.waiting === 0);
+          badge.classList.toggle("border", queue.waiting === 0);
+        }
+        break;
+      }
       case "knowledge.suggestions": {
         // Pushed by the server after each citizen message: the best articles for the
         // conversation so far (only shown while the agent is not searching by hand).

@@ -448,3 +448,13 @@ async def test_knowledge_suggestions_follow_the_conversation(centre):
     assert suggestions["results"][0]["answer"].startswith("정부24")
     await agent.disconnect()
     await citizen.disconnect()
+
+
+async def test_queue_lengths_reach_every_console(centre):
+    minji = await agent_socket(centre["minji"].user)
+    await minji.receive_json_from(timeout=5)
+    await start_chat()
+    await database_sync_to_async(routing.queue_counts_publish)()
+    counts, _ = await receive_until(minji, "queues.updated")
+    assert {"id": centre["chat"].pk, "waiting": 1} in counts["queues"]
+    await minji.disconnect()
