@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.models import Contact
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from knowledge.models import Article, ArticleUse
+from knowledge.models import Article, ArticleUse, SearchQueryLog
 from knowledge.selectors import article_search
 
 MAX_LIMIT = 20
@@ -32,6 +32,8 @@ def search(request: HttpRequest) -> JsonResponse:
     results = article_search(
         query=query, limit=limit, category=request.GET.get("category", ""), staff=staff
     )
+    if query:
+        SearchQueryLog.objects.create(query=query, results=len(results), staff=staff)
     return JsonResponse(
         {
             "query": query,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.models import User
 from knowledge.models import Article, ArticleFeedback, ArticleReview, ArticleVersion
+from knowledge.search import search_document_update
 from tickets.models import Category, Department
 
 # Published answers are checked again after this many days ("검토 필요" once past due).
@@ -67,6 +68,7 @@ def article_save(
     with transaction.atomic():
         article.save()
         article_version_record(article=article, author=author, note=note)
+        search_document_update(article)
     return article
 
 
@@ -90,6 +92,7 @@ def article_submit(*, article: Article, user, comment: str = "") -> Article:
     with transaction.atomic():
         article.status = Article.Status.IN_REVIEW
         article.save(update_fields=["status", "updated_at"])
+        search_document_update(article)
         ArticleReview.objects.create(
             article=article, user=user, decision=ArticleReview.Decision.SUBMITTED, comment=comment
         )
@@ -114,6 +117,8 @@ def article_review(*, article: Article, user, approve: bool, comment: str = "") 
         else:
             article.status = Article.Status.DRAFT
             article.save(update_fields=["status", "updated_at"])
+        # The index decides by status who may find the article.
+        search_document_update(article)
         ArticleReview.objects.create(
             article=article,
             user=user,
