@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from callcenter.models import Contact
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
 from knowledge.models import Article, ArticleUse, SearchQueryLog
-from knowledge.selectors import article_search
+from knowledge.selectors import article_result, article_search
 
 MAX_LIMIT = 20
 STAFF = {AGENT, SUPERVISOR, OFFICER, ADMINISTRATOR}
@@ -37,22 +37,10 @@ def search(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "query": query,
-            "results": [
-                {
-                    "id": article.pk,
-                    "external_id": article.external_id,
-                    "title": article.title,
-                    "snippet": snip,
-                    "score": score,
-                    "status": article.status,
-                    "needs_review": article.needs_review,
-                    "url": f"/faq/{article.pk}/",
-                    "answer": article.answer if staff else None,
-                }
-                for article, score, snip in results
-            ],
+            "results": [article_result(a, score, snip, staff=staff) for a, score, snip in results],
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
+        },
+        json_dumps_params={"ensure_ascii": False},
     )
 
 

@@ -37,17 +37,19 @@ def suggestions_for_contact(contact) -> tuple[str, list[dict]]:
     if not query.strip():
         return "", []
     results = article_search(query=query, limit=SUGGESTION_COUNT, staff=True)
-    return query, [
-        {
-            "id": article.pk,
-            "external_id": article.external_id,
-            "title": article.title,
-            "snippet": snip,
-            "score": score,
-            "status": article.status,
-            "needs_review": article.needs_review,
-            "url": f"/faq/{article.pk}/",
-            "answer": article.answer,
-        }
-        for article, score, snip in results
-    ]
+    return query, [article_result(a, score, snip, staff=True) for a, score, snip in results]
+
+
+def article_result(article: Article, score: float, snip: str, *, staff: bool) -> dict:
+    """One search result as the API and the console's suggestions show it."""
+    return {
+        "id": article.pk,
+        "external_id": article.external_id,
+        "title": article.title,
+        "snippet": snip,
+        "score": score,
+        "status": article.status,
+        "needs_review": article.needs_review,
+        "url": f"/faq/{article.pk}/",
+        "answer": article.answer if staff else None,
+    }
