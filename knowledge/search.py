@@ -832,6 +832,21 @@ def _rank(
     return positions, scores[positions]
 
 
+def category_ids_for(value: str) -> list[int]:
+    """The categories a ``category=`` parameter names: a code ("tax"), a name ("세무") or a
+    path ("세무/지방세"); their subcategories are included by the ranking."""
+    value = value.strip()
+    ids = list(Category.objects.filter(Q(code=value) | Q(name=value)).values_list("pk", flat=True))
+    if not ids and "/" in value:
+        node = None
+        for name in (part.strip() for part in value.split("/") if part.strip()):
+            node = Category.objects.filter(parent=node, name=name).first()
+            if node is None:
+                return []
+        ids = [node.pk]
+    return ids
+
+
 def search(
     *, query: str, limit: int = 5, category: str = "", staff: bool = False
 ) -> list[tuple[Article, float, str]]:
@@ -849,13 +864,15 @@ def search(
         return []
     category_ids = None
     if category:
-        category_ids = list(Category.objects.filter(code=category).values_list("pk", flat=True))
+        category_ids = category_ids_for(category)
         if not category_ids:
             return []
     positions, scores = _rank(index, parsed, staff=staff, category_ids=category_ids)
     articles = visible_articles(staff=staff).select_related("category")
-    if category:
-        articles = articles.filter(Q(category__code=category) | Q(category__parent__code=category))
+    if category_ids:
+        articles = articles.filter(
+            Q(category_id__in=category_ids) | Q(category__parent_id__in=category_ids)
+        )
     results: list[tuple[Article, float, str]] = []
     start, batch = 0, limit + 5
     while start < len(positions) and len(results) < limit:

@@ -64,3 +64,29 @@ def test_inserting_an_article_counts_a_use(client, agent_user, articles):
 def test_only_staff_count_uses(client, articles):
     response = client.post(reverse("knowledge-article-use", args=[articles[0].pk]))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("category", ["admin-docs", "일반행정", "일반행정/민원서류"])
+def test_the_category_filter_takes_a_code_a_name_or_a_path(client, supervisor_user, category):
+    from tickets.services import category_get_or_create_path
+
+    top = category_get_or_create_path(path="일반행정", code="admin-docs")
+    leaf = category_get_or_create_path(path="일반행정/민원서류")
+    assert leaf.parent == top
+    other = category_get_or_create_path(path="세무/자동차세")
+    for title, where in (("주민등록등본 발급", leaf), ("등본 관련 세금", other)):
+        article_save(
+            title=title,
+            question="등본?",
+            answer="등본 안내",
+            category=where,
+            status=Article.Status.PUBLISHED,
+            author=supervisor_user,
+        )
+    body = client.get(reverse("knowledge-search"), {"q": "등본", "category": category}).json()
+    assert [r["title"] for r in body["results"]] == ["주민등록등본 발급"]
+
+
+def test_an_unknown_category_finds_nothing(client, articles):
+    body = client.get(reverse("knowledge-search"), {"q": "등본", "category": "없는분류"}).json()
+    assert body["results"] == []
