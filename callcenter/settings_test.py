@@ -26,3 +26,8 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{os.getpid()}"  # noqa: F405
 # Each test clears the cache (rate limits); a local one, so no test ever flushes Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# SQLite's in-memory test database shares one cache between connections, where a busy table
+# fails at once ("table is locked") instead of waiting; sockets write from several threads,
+# so the SQLite test database is a file that honours the busy timeout.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -103,3 +103,17 @@ def empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_files():
+    """Uploads and SQLite's side files of this run go away with it."""
+    yield
+    import shutil
+    from pathlib import Path
+
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from tickets.models import Category, Department, Officer, SurveyAnswer, Ticket, TicketEvent
+from tickets.models import (
+    BusinessCalendar,
+    CalendarClosure,
+    Category,
+    Department,
+    Officer,
+    SlaPolicy,
+    SurveyAnswer,
+    Ticket,
+    TicketEvent,
+)
 
 
 @admin.register(Department)
@@ -73,3 +83,31 @@ class SurveyAnswerAdmin(admin.ModelAdmin):
     list_display = ("created_at", "score", "solved", "channel", "ticket", "contact")
     list_filter = ("score", "channel", "solved")
     raw_id_fields = ("ticket", "contact")
+
+
+class CalendarClosureInline(admin.TabularInline):
+    model = CalendarClosure
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "always_open", "public_holidays")
+    search_fields = ("name",)
+    inlines = [CalendarClosureInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "category",
+        "priority",
+        "channel",
+        "calendar",
+        "first_response_minutes",
+        "resolution_minutes",
+        "is_active",
+    )
+    list_filter = ("is_active", "priority", "channel", "calendar")
+    search_fields = ("name",)

@@ -246,3 +246,83 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}/5"
+
+
+class BusinessCalendar(models.Model):
+    """When SLA clocks run: weekly opening hours, Korean public holidays, manual closures."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    always_open = models.BooleanField(_("24/7"), default=False)
+    hours = models.JSONField(
+        _("opening hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Weekday (0 = Monday) → [["09:00", "18:00"], …]; empty means Mon–Fri 9–18.'),
+    )
+    public_holidays = models.BooleanField(_("closed on Korean public holidays"), default=True)
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def working_time(self):
+        """This calendar as the pure calculator of tickets.sla."""
+        from tickets.sla import OFFICE_HOURS, WorkingTime, closed_dates
+
+        hours = {int(day): [tuple(pair) for pair in pairs] for day, pairs in self.hours.items()}
+        closures = self.closures.values_list("date", flat=True)
+        return WorkingTime(
+            hours=hours or dict(OFFICE_HOURS),
+            closed=closed_dates(closures, public_holidays=self.public_holidays),
+            always_open=self.always_open,
+        )
+
+
+class CalendarClosure(models.Model):
+    """A day a calendar is closed beyond public holidays (e.g. a city's foundation day)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closures"
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="closure_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar}: {self.date}"
+
+
+class SlaPolicy(models.Model):
+    """First-response and resolution targets for tickets of a category/priority/channel.
+
+    The most specific active policy wins: each of category, priority and channel that is
+    set must match, and a policy that sets more of them beats one that sets fewer.
+    """
+
+    name = models.CharField(_("name"), max_length=80)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policies"
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), null=True, blank=True, choices=Ticket.Priority.choices
+    )
+    channel = models.CharField(_("channel"), max_length=20, blank=True, choices=Channel.choices)
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution target (minutes)"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name

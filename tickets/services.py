@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.models import Citizen, Contact, User
 from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
+from tickets.selectors import sla_policy_for
 
 
 def ticket_number_allocate(*, year: int) -> str:
@@ -48,9 +49,20 @@ def ticket_create(
     if not subject:
         raise ValueError(_("A ticket needs a subject."))
     created_at = created_at or timezone.now()
+    policy = sla_policy_for(category=category, priority=priority, channel=channel)
+    due = {}
+    if policy is not None:
+        clock = policy.calendar.working_time()
+        due = {
+            "first_response_due": clock.add(
+                created_at, timedelta(minutes=policy.first_response_minutes)
+            ),
+            "resolution_due": clock.add(created_at, timedelta(minutes=policy.resolution_minutes)),
+        }
     with transaction.atomic():
         number = ticket_number_allocate(year=timezone.localtime(created_at).year)
         ticket = Ticket.objects.create(
+            **due,
             number=number,
             subject=subject,
             channel=channel,
