@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from knowledge import search as engine
 from knowledge.models import Article, SearchDocument, SearchQueryLog
+from knowledge.search import index as search_index
 from knowledge.search import search, search_document_update, search_index_rebuild
+from knowledge.search.analysis import TEXT_FIELDS
 from knowledge.services import article_save
 from tickets.models import Category
 from tickets.services import category_get_or_create_path
@@ -175,7 +177,7 @@ def test_the_index_follows_search_document_update(kb):
 
 def test_articles_saved_without_the_index_are_analysed_lazily(kb, monkeypatch):
     assert ids("드론 비행 승인") == []
-    monkeypatch.setattr(engine, "CHECK_SECONDS", 0)  # as if a second had passed
+    monkeypatch.setattr(search_index, "CHECK_SECONDS", 0)  # as if a second had passed
     created = Article.objects.create(
         title="드론 비행 승인 신청",
         question="공원에서 드론 날려도 돼요?",
@@ -223,7 +225,7 @@ def test_rebuild_search_index_rebuilds_every_document(kb, supervisor_user):
     document = SearchDocument.objects.get(article=kb["kb-0001"])
     assert "등본" in document.terms["title"] and "주민등록등본" in document.terms["title"]
     assert "등본" in document.terms["title~2"]
-    assert document.length == sum(len(document.terms[f]) for f in engine.TEXT_FIELDS)
+    assert document.length == sum(len(document.terms[f]) for f in TEXT_FIELDS)
     assert ids("등본 떼려면")[0] == "kb-0001"
 
 
