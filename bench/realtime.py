@@ -204,6 +204,7 @@ async def run(args, cookies: list[str]) -> dict[str, list[float]]:
     for body in citizens:
         socket = await websockets.connect(
             f"ws://{citizen_base}{body['ws_url']}",
+            subprotocols=body["ws_protocols"],
             additional_headers={"Origin": f"http://{citizen_base}"},
             max_queue=None,
         )

@@ -5,5 +5,6 @@ from channels_app.consumers.chat import CitizenChatConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
+    path("ws/chat/", CitizenChatConsumer.as_asgi()),
     path("ws/chat/<str:token>/", CitizenChatConsumer.as_asgi()),
 ]

@@ -120,7 +120,12 @@ def chat_start(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "unavailable", "message": str(error)}, status=503)
     cache.incr(key)
     return JsonResponse(
-        {"token": token, "contact_id": session.contact_id, "ws_url": f"/ws/chat/{token}/"},
+        {
+            "token": token,
+            "contact_id": session.contact_id,
+            "ws_url": "/ws/chat/",
+            "ws_protocols": ["open120.chat", token],
+        },
         status=201,
     )
 

@@ -8,19 +8,28 @@ from channels_app.events import citizen_group
 CLOSE_UNKNOWN_SESSION = 4404
 
 
+SUBPROTOCOL = "open120.chat"
+
+
 class CitizenChatConsumer(Open120Consumer):
+    """The token comes as the second WebSocket subprotocol (``["open120.chat", token]``), so it
+    stays out of URLs and access logs; ``/ws/chat/<token>/`` is accepted too."""
+
     async def connect(self) -> None:
-        token = self.scope["url_route"]["kwargs"]["token"]
+        offered = self.scope.get("subprotocols", [])
+        by_protocol = len(offered) == 2 and offered[0] == SUBPROTOCOL
+        token = offered[1] if by_protocol else self.scope["url_route"]["kwargs"].get("token", "")
         self.session = await db_call(conversation.session_for_token)(token)
         self.contact_id = None
+        accept = {"subprotocol": SUBPROTOCOL} if by_protocol else {}
         if self.session is None:
-            await self.accept()
+            await self.accept(**accept)
             await self.send_error("unknown_session", "This chat no longer exists. Start a new one.")
             await self.close(code=CLOSE_UNKNOWN_SESSION)
             return
         self.contact_id = self.session.contact_id
         await self.channel_layer.group_add(citizen_group(self.contact_id), self.channel_name)
-        await self.accept()
+        await self.accept(**accept)
         await self.send_json(await db_call(self._hello)())
 
     def _hello(self) -> dict:

@@ -1,4 +1,4 @@
-// Open120 citizen web chat: start form, live conversation over /ws/chat/<token>/, after-chat
+// Open120 citizen web chat: start form, live conversation over /ws/chat/ (token as subprotocol), after-chat
 // survey and transcript. No framework, no build step. Texts come from #chat-i18n (translated
 // by the template); the protocol is described in docs/realtime.md.
 (function () {
@@ -179,10 +179,11 @@
     window.clearTimeout(retryTimer);
     retryTimer = null;
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${window.location.host}/ws/chat/${encodeURIComponent(session.token)}/`;
+    // The token travels as a WebSocket subprotocol, not in the URL: URLs end up in access logs.
+    const url = `${scheme}://${window.location.host}/ws/chat/`;
     let ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(url, ["open120.chat", session.token]);
     } catch (error) {
       scheduleReconnect();
       return;

@@ -458,3 +458,26 @@ async def test_queue_lengths_reach_every_console(centre):
     counts, _ = await receive_until(minji, "queues.updated")
     assert {"id": centre["chat"].pk, "waiting": 1} in counts["queues"]
     await minji.disconnect()
+
+
+async def test_the_token_can_travel_as_a_subprotocol_instead_of_in_the_url(centre):
+    from channels.testing import WebsocketCommunicator
+
+    from callcenter.asgi import application
+    from tests.channels_app.conftest import ORIGIN
+
+    started = await start_chat()
+    socket = WebsocketCommunicator(
+        application, "/ws/chat/", headers=[ORIGIN], subprotocols=["open120.chat", started["token"]]
+    )
+    connected, subprotocol = await socket.connect()
+    assert connected and subprotocol == "open120.chat"
+    hello = await socket.receive_json_from(timeout=5)
+    assert hello["contact_id"] == started["contact_id"]
+    await socket.disconnect()
+    stranger = WebsocketCommunicator(
+        application, "/ws/chat/", headers=[ORIGIN], subprotocols=["open120.chat", "guess"]
+    )
+    await stranger.connect()
+    error = await stranger.receive_json_from(timeout=5)
+    assert error["code"] == "unknown_session"

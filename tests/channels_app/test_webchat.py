@@ -56,7 +56,9 @@ def test_starting_a_chat_queues_a_contact_and_returns_a_token(client, chat_queue
     response = start(client)
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"token", "contact_id", "ws_url"} and len(body["token"]) >= 40
+    assert set(body) == {"token", "contact_id", "ws_url", "ws_protocols"}
+    assert len(body["token"]) >= 40 and body["ws_protocols"] == ["open120.chat", body["token"]]
+    assert body["token"] not in body["ws_url"]  # the token never goes into a URL
     contact = Contact.objects.get(pk=body["contact_id"])
     assert (contact.channel, contact.queue, contact.state) == ("webchat", chat_queue, "waiting")
     assert contact.citizen.consent_privacy

@@ -45,7 +45,9 @@ async def talk(citizen_base: str, agent_base: str, cookie: str) -> list[str]:
         await next_frame(agent, "presence.changed")
         started = await asyncio.to_thread(chat_start, citizen_base)
         async with websockets.connect(
-            ws_url(citizen_base, started["ws_url"]), additional_headers={"Origin": citizen_base}
+            ws_url(citizen_base, started["ws_url"]),
+            additional_headers={"Origin": citizen_base},
+            subprotocols=started["ws_protocols"],
         ) as citizen:
             await next_frame(citizen, "hello")
             offer = await next_frame(agent, "offer.created")
