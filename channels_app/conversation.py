@@ -226,13 +226,23 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
 
 def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = "") -> str:
     """Send the conversation to the citizen by email or SMS (messaging backend)."""
+    from django.core.exceptions import ValidationError
     from django.core.mail import send_mail
     from django.core.validators import validate_email
     from phonenumber_field.phonenumber import to_python
 
     from channels_app.messaging import sms_send
 
-    contact = Contact.objects.get(pk=session.contact_id)
+    number = None
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            raise ChatError(_("Enter a valid email address.")) from error
+    else:
+        number = to_python(phone, region="KR")
+        if number is None or not number.is_valid():
+            raise ChatError(_("Enter a valid email address or phone number."))
     lines = [
         f"[{timezone.localtime(m.created_at):%H:%M}] {_speaker(m)}: {m.text}"
         for m in Message.objects.filter(contact__session=session, internal=False)
@@ -241,18 +251,10 @@ def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = 
     ]
     subject = _("Your 120 consultation")
     body = f"{subject}\n" + "\n".join(lines)
-    if email:
-        try:
-            validate_email(email)
-        except Exception as error:
-            raise ChatError(_("Enter a valid email address.")) from error
+    if number is None:
         send_mail(subject, body, None, [email])
         return "email"
-    number = to_python(phone, region="KR")
-    if number is None or not number.is_valid():
-        raise ChatError(_("Enter a valid email address or phone number."))
     sms_send(to=number.as_e164, body=body[:1500])
-    del contact
     return "sms"
 
 

@@ -117,11 +117,6 @@ def _send_after_commit(groups: list[str], payload: dict) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def send_now(group: str, payload: dict) -> None:
-    """For ephemeral signals that are never stored (typing indicators)."""
-    async_to_sync(get_channel_layer().group_send)(group, payload)
-
-
 # --- serialisers ---------------------------------------------------------------------------
 def sender_name(message) -> str:
     if message.sender == "citizen":
@@ -134,14 +129,17 @@ def sender_name(message) -> str:
 
 
 def message_payload(message) -> MessagePayload:
+    """A message as sockets show it. Resident registration numbers are masked on the way
+    out (stored as typed): no console role needs one in full."""
     from callcenter.attachments import attachment_public
+    from callcenter.privacy import mask_rrn
 
     return {
         "id": message.pk,
         "contact_id": message.contact_id,
         "sender": message.sender,
         "sender_name": sender_name(message),
-        "text": message.text,
+        "text": mask_rrn(message.text),
         "attachments": [attachment_public(message, item) for item in message.attachments],
         "internal": message.internal,
         "client_id": message.client_id,

@@ -4,7 +4,6 @@
  "department": str, "tags": [str], "synonyms": [str], "status": "published"|"draft"}
 """
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -13,8 +12,7 @@ from django.db import transaction
 
 from knowledge.models import Article
 from knowledge.services import article_save
-from tickets.models import Department
-from tickets.services import category_get_or_create_path
+from tickets.services import category_get_or_create_path, department_get_or_create
 
 REQUIRED = ("external_id", "title", "question", "answer", "category")
 STATUSES = (Article.Status.PUBLISHED, Article.Status.DRAFT)
@@ -44,16 +42,6 @@ def _strings(row: dict, key: str) -> list[str]:
     return [item.strip() for item in value if item.strip()]
 
 
-def _department(name: str) -> Department | None:
-    if not name:
-        return None
-    department = Department.objects.filter(name=name).first()
-    if department is None:
-        code = "dept-" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:8]
-        department = Department.objects.create(name=name, code=code)
-    return department
-
-
 def import_line(row, *, author) -> str:
     """Import one parsed line: 'created', 'updated' or 'unchanged'; ValueError if bad."""
     if not isinstance(row, dict):
@@ -65,7 +53,9 @@ def import_line(row, *, author) -> str:
     tags, synonyms = _strings(row, "tags"), _strings(row, "synonyms")
     article = Article.objects.filter(external_id=values["external_id"]).first()
     category = category_get_or_create_path(path=values["category"])
-    department = _department(values["department"])
+    department = (
+        department_get_or_create(name=values["department"]) if values["department"] else None
+    )
     if article is not None and (
         article.title,
         article.question,

@@ -106,9 +106,22 @@ def category_get_or_create_path(*, path: str, code: str = "") -> Category:
     return parent
 
 
+def _stable_code(name: str, length: int) -> str:
+    """An ASCII code derived from a Korean name: the same name always gives the same code."""
+    return hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:length]
+
+
 def _category_code(parent: Category | None, name: str) -> str:
-    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:6]
+    digest = _stable_code(name, 6)
     return f"{parent.code}-{digest}" if parent else f"c-{digest}"
+
+
+def department_get_or_create(*, name: str) -> Department:
+    """The department called ``name``, created with a stable ASCII code when new."""
+    department = Department.objects.filter(name=name).first()
+    if department is None:
+        department = Department.objects.create(name=name, code=f"dept-{_stable_code(name, 8)}")
+    return department
 
 
 def ticket_transfer(

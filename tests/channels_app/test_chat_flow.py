@@ -481,3 +481,40 @@ async def test_the_token_can_travel_as_a_subprotocol_instead_of_in_the_url(centr
     await stranger.connect()
     error = await stranger.receive_json_from(timeout=5)
     assert error["code"] == "unknown_session"
+
+
+async def test_the_citizen_gets_the_transcript_by_email_or_sms(centre):
+    from django.core import mail
+
+    from channels_app.models import OutboundMessage
+
+    contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to(
+        {"type": "message.send", "contact_id": contact_id, "text": "정부24 안내"}
+    )
+    await receive_until(citizen, "message.created")
+    await citizen.send_json_to({"type": "transcript.request", "email": "not-an-address"})
+    error, _ = await receive_until(citizen, "error")
+    assert error["code"] == "refused"
+    await citizen.send_json_to({"type": "transcript.request", "email": "hong@example.com"})
+    sent, _ = await receive_until(citizen, "transcript.sent")
+    assert sent["via"] == "email" and "정부24 안내" in mail.outbox[-1].body
+    await citizen.send_json_to({"type": "transcript.request", "phone": "010-5555-6666"})
+    sent, _ = await receive_until(citizen, "transcript.sent")
+    sms = await database_sync_to_async(OutboundMessage.objects.get)()
+    assert sent["via"] == "sms" and sms.to == "+821055556666" and "정부24 안내" in sms.body
+    await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def test_a_resident_registration_number_reaches_the_console_masked(centre):
+    contact_id, agent, citizen = await connected_chat(centre)
+    await citizen.send_json_to(
+        {"type": "message.send", "text": "제 주민번호는 900101-1234567 입니다"}
+    )
+    frame, _ = await receive_until(agent, "message.created")
+    while frame["message"]["sender"] != "citizen":
+        frame, _ = await receive_until(agent, "message.created")
+    assert frame["message"]["text"] == "제 주민번호는 900101-1****** 입니다"
+    await agent.disconnect()
+    await citizen.disconnect()
