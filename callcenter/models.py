@@ -220,6 +220,11 @@ class Citizen(models.Model):
     consent_privacy = models.BooleanField(_("consents to personal data processing"), default=False)
     consent_contact = models.BooleanField(_("consents to follow-up contact"), default=False)
     consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
+    survey_opt_out = models.BooleanField(
+        _("no satisfaction surveys"),
+        default=False,
+        help_text=_("The citizen asked not to receive happy-call surveys."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CitizenQuerySet.as_manager()

@@ -52,6 +52,9 @@ urlpatterns = [
         views.supervisor_contact,
         name="supervisor-contact",
     ),
-    path("department/", include("tickets.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("department/", include("tickets.urls_department")),
+    path("open311/v2/", include("channels_app.open311.urls")),
+    path("", include("tickets.urls_public")),
     path("admin/", admin.site.urls),
 ]

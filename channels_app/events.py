@@ -10,7 +10,13 @@ Groups:
 - ``contact.<contact id>``: staff following a conversation (agent, supervisors who joined);
 - ``citizen.<contact id>``: the citizen's chat (never internal notes);
 - ``supervisors``: presence changes for wallboards;
-- ``agents``: every agent console (queue lengths).
+- ``agents``: every agent console (queue lengths);
+- ``department.<department id>``: a department's officers (tickets transferred to them).
+
+Ticket notices (``ticket.notice``) tell the people a ticket concerns that something needs
+their eyes: a department answered, asked for information or returned it; an SLA clock
+reached 80 % or was breached. The centre hears them on ``/ws/agent/`` (the assignee's
+consoles and supervisors), departments on ``/ws/department/``.
 """
 
 import logging
@@ -37,6 +43,10 @@ def contact_group(contact_id: int) -> str:
 
 def citizen_group(contact_id: int) -> str:
     return f"citizen.{contact_id}"
+
+
+def department_group(department_id: int) -> str:
+    return f"department.{department_id}"
 
 
 class PresenceChanged(TypedDict):
@@ -93,6 +103,27 @@ class ChatState(TypedDict):
     contact_id: int
     state: str
     agent_name: str | None
+
+
+class TicketSummary(TypedDict):
+    id: int
+    number: str
+    subject: str
+    status: str
+    status_display: str
+    department: str | None
+    assignee_id: int | None
+    resolution_due: str | None
+    url: str
+
+
+class TicketNotice(TypedDict):
+    type: Literal["ticket.notice"]
+    kind: str
+    ticket: TicketSummary
+    message: str
+    actor: str | None
+    at: str
 
 
 class QueuePosition(TypedDict):
@@ -327,3 +358,53 @@ def publish_queue_counts(counts: dict[int, int]) -> None:
         [AGENTS_GROUP],
         {"type": "queues.updated", "queues": [{"id": q, "waiting": n} for q, n in counts.items()]},
     )
+
+
+def ticket_summary(ticket) -> TicketSummary:
+    from django.urls import reverse
+
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "status_display": str(ticket.get_status_display()),
+        "department": ticket.department.name if ticket.department_id else None,
+        "assignee_id": ticket.assignee_id,
+        "resolution_due": _iso(ticket.resolution_due),
+        "url": reverse("ticket-detail", args=[ticket.pk]),
+    }
+
+
+def publish_ticket_notice(
+    ticket,
+    *,
+    kind: str,
+    message: str,
+    actor=None,
+    centre: bool = True,
+    department: bool = False,
+) -> None:
+    """Tell the centre (the assignee's consoles and supervisors) and/or the ticket's
+    department about a step of a ticket. ``kind`` names the step for clients
+    ("department_answered", "info_requested", "returned", "sla_warning", "sla_breached", …).
+    """
+    from callcenter.models import Agent
+
+    groups = []
+    if centre:
+        groups.append(SUPERVISORS_GROUP)
+        if ticket.assignee_id:
+            agent_id = Agent.objects.filter(user_id=ticket.assignee_id).values_list("pk", flat=True)
+            groups.extend(agent_group(pk) for pk in agent_id)
+    if department and ticket.department_id:
+        groups.append(department_group(ticket.department_id))
+    payload: TicketNotice = {
+        "type": "ticket.notice",
+        "kind": kind,
+        "ticket": ticket_summary(ticket),
+        "message": str(message),
+        "actor": (actor.get_full_name() or actor.get_username()) if actor else None,
+        "at": _iso(timezone.now()),
+    }
+    _send_after_commit(groups, dict(payload))

@@ -54,6 +54,12 @@ class Category(models.Model):
     is_public = models.BooleanField(
         _("public"), default=True, help_text=_("Offered to citizens and Open311 apps.")
     )
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("What this service is, for Open311 apps.")
+    )
+    keywords = models.CharField(
+        _("keywords"), max_length=200, blank=True, help_text=_("Comma-separated, for Open311.")
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -104,6 +110,7 @@ class Ticket(models.Model):
         NEW = "new", _("New")
         OPEN = "open", _("Open")
         TRANSFERRED = "transferred", _("Transferred")
+        ANSWERED = "answered", _("Answered by department")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
 
@@ -156,10 +163,41 @@ class Ticket(models.Model):
         related_name="tickets",
         verbose_name=_("department"),
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
+    repeat_contacts = models.PositiveIntegerField(
+        _("repeat contacts"),
+        default=0,
+        help_text=_("Later contacts from the same citizen on the same category within 7 days."),
+    )
+    # Where the problem is (Open311 requests, field complaints).
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    address_id = models.CharField(_("address id"), max_length=100, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    media_url = models.URLField(_("media URL"), max_length=500, blank=True)
+    attributes = models.JSONField(_("service attributes"), default=dict, blank=True)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
     transferred_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(
+        _("SLA paused at"),
+        null=True,
+        blank=True,
+        help_text=_("Set while the ticket waits for the citizen; the clocks stand still."),
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
@@ -175,17 +213,31 @@ class Ticket(models.Model):
         return f"{self.number} {self.subject}"
 
     @property
+    def is_active(self) -> bool:
+        """Still owed work: not resolved, closed or merged into another ticket."""
+        return self.status in ACTIVE_STATUSES and self.merged_into_id is None
+
+    @property
     def is_overdue(self) -> bool:
-        open_statuses = {self.Status.NEW, self.Status.OPEN, self.Status.TRANSFERRED}
         return (
-            self.status in open_statuses
+            self.is_active
+            and self.sla_paused_at is None
             and self.resolution_due is not None
             and self.resolution_due < timezone.now()
         )
 
 
+ACTIVE_STATUSES = frozenset(
+    {Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.TRANSFERRED, Ticket.Status.ANSWERED}
+)
+
+
 class TicketEvent(models.Model):
-    """One step in a ticket's history: who did what, when. Append-only."""
+    """One step in a ticket's history: who did what, when. Append-only.
+
+    ``public`` marks what the citizen may see (answers given to them): the tracking page and
+    Open311's status_notes show only public events; comments are internal notes.
+    """
 
     class Type(models.TextChoices):
         CREATED = "created", _("Created")
@@ -196,6 +248,19 @@ class TicketEvent(models.Model):
         COMMENTED = "commented", _("Comment")
         ANSWERED = "answered", _("Answered")
         CONTACT_LINKED = "contact_linked", _("Contact linked")
+        REOPENED = "reopened", _("Reopened")
+        MERGED = "merged", _("Merged")
+        INFO_REQUESTED = "info_requested", _("More information requested")
+        INFO_PROVIDED = "info_provided", _("Information provided")
+        RETURNED = "returned", _("Returned by department")
+        ANSWER_SENT = "answer_sent", _("Answer sent to the citizen")
+        ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+        PAUSED = "paused", _("SLA paused")
+        RESUMED = "resumed", _("SLA resumed")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
+        SURVEY_SENT = "survey_sent", _("Survey sent")
+        SURVEY_ANSWERED = "survey_answered", _("Survey answered")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("type"), max_length=30, choices=Type.choices)
@@ -203,6 +268,7 @@ class TicketEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(_("visible to the citizen"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -214,9 +280,212 @@ class TicketEvent(models.Model):
         return f"{self.ticket.number}: {self.get_type_display()}"
 
 
+class TicketAttachment(models.Model):
+    """A file kept with a ticket (a photo of the pothole, a scanned notice). Served signed.
+
+    ``public`` files may be shown to the citizen with the answer; the rest are internal.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="tickets/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    public = models.BooleanField(_("visible to the citizen"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("ticket attachment")
+        verbose_name_plural = _("ticket attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaAlert(models.Model):
+    """An SLA clock crossing 80 % (warning) or 100 % (breach) of its target.
+
+    One row per ticket, clock, level and due time, so the periodic check can run in several
+    processes at once and a due time moved by a pause or a transfer can warn again. Breach
+    rows are what the reports count.
+    """
+
+    class Clock(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    class Level(models.TextChoices):
+        WARNING = "warning", _("80 % of the target")
+        BREACH = "breach", _("Breached")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts")
+    clock = models.CharField(_("clock"), max_length=20, choices=Clock.choices)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    due_at = models.DateTimeField(_("due at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "clock", "level", "due_at"], name="sla_alert_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.clock} {self.level}"
+
+
+class SavedFilter(models.Model):
+    """A user's named ticket-list filter (the list's query string)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_ticket_filters"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceAttribute(models.Model):
+    """An extra question a public category asks (Open311 service definition attribute)."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", "string"
+        NUMBER = "number", "number"
+        DATETIME = "datetime", "datetime"
+        TEXT = "text", "text"
+        SINGLEVALUELIST = "singlevaluelist", "singlevaluelist"
+        MULTIVALUELIST = "multivaluelist", "multivaluelist"
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
+    code = models.SlugField(_("code"), max_length=60)
+    variable = models.BooleanField(
+        _("variable"), default=True, help_text=_("False for an informational text only.")
+    )
+    datatype = models.CharField(_("datatype"), max_length=20, choices=Datatype.choices)
+    required = models.BooleanField(_("required"), default=False)
+    description = models.CharField(_("question"), max_length=400)
+    datatype_description = models.CharField(_("datatype description"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    values = models.JSONField(
+        _("values"),
+        default=list,
+        blank=True,
+        help_text=_('For list types: [{"key": "…", "name": "…"}, …].'),
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("service attribute")
+        verbose_name_plural = _("service attributes")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="attribute_code_per_service")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.code}:{self.code}"
+
+
+class Open311Key(models.Model):
+    """An Open311 client's API key. Only a hash is stored; the key is shown once at creation."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key prefix"), max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("Open311 API key")
+        verbose_name_plural = _("Open311 API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Survey(models.Model):
+    """A happy call (해피콜) after a ticket is resolved: an SMS/Kakao link or a call-back.
+
+    Scheduled when the ticket is resolved; sent at ``send_after`` (never at night); the link's
+    signed token names this row, and answering it once closes it (single use).
+    """
+
+    class Method(models.TextChoices):
+        SMS = "sms", _("SMS")
+        KAKAO = "kakao", _("KakaoTalk")
+        CALLBACK = "callback", _("Call-back by an agent")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        ANSWERED = "answered", _("Answered")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="surveys")
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    skip_reason = models.CharField(_("skip reason"), max_length=200, blank=True)
+    send_after = models.DateTimeField(_("send after"), db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    callback = models.ForeignKey(
+        "callcenter.CallbackRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("happy-call survey")
+        verbose_name_plural = _("happy-call surveys")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.get_method_display()} {self.get_status_display()}"
+
+
 class SurveyAnswer(models.Model):
     """A citizen's satisfaction answer (1–5) about a contact or a ticket; feeds CSAT."""
 
+    survey = models.OneToOneField(
+        Survey, null=True, blank=True, on_delete=models.SET_NULL, related_name="answer"
+    )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
     )

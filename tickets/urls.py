@@ -1,7 +1,7 @@
 from django.urls import path
 
-from tickets import views
+from tickets.views import tickets as views
 
 urlpatterns = [
-    path("inbox/", views.department_inbox, name="department-inbox"),
+    path("<int:ticket_id>/", views.ticket_detail, name="ticket-detail"),
 ]

@@ -350,6 +350,9 @@ class AgentConsumer(Open120Consumer):
     async def chat_ended(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def ticket_notice(self, event: dict) -> None:
+        await self.send_json(event)
+
     async def typing(self, event: dict) -> None:
         if event.get("sender") != self.channel_name:
             await self.send_json({k: v for k, v in event.items() if k != "sender"})

@@ -1,4 +1,4 @@
-"""Writes for tickets. Views, consumers, webhooks and commands all come through here."""
+"""Ticket core: numbering, create, update, resolve, transfer."""
 
 import hashlib
 from collections.abc import Iterable
@@ -183,6 +183,7 @@ def ticket_resolve(
                     type=TicketEvent.Type.ANSWERED,
                     actor=actor,
                     data={"answer": ticket.answer},
+                    public=True,
                     created_at=at,
                 ),
                 TicketEvent(

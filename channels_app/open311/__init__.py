@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2 adapter: parses and answers the standard, calls ticket services."""

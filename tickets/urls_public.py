@@ -1,0 +1,3 @@
+"""Pages citizens reach without logging in (tracking, happy-call surveys)."""
+
+urlpatterns: list = []
