@@ -1,8 +1,10 @@
-"""Sending SMS (and later Kakao/WhatsApp) through the configured backend.
+"""Sending SMS and KakaoTalk messages through the configured backend.
 
 - ``outbox`` (default): the OutboundMessage row is the delivery; nothing leaves the machine.
 - ``console``: the same, and the message is logged.
-- ``twilio``: Twilio's REST client sends it (``Messages.create``) and the SID is kept.
+- ``twilio``: Twilio's REST client sends SMS (``Messages.create``) and the SID is kept.
+  KakaoTalk messages to a user key need the Kakao channel's business-message sender, which
+  arrives with the KakaoTalk channel; until then they are recorded as failed, never lost.
 """
 
 import logging
@@ -40,3 +42,29 @@ def sms_send(*, to: str, body: str) -> OutboundMessage:
     message.provider_id = sent.sid
     message.save(update_fields=["status", "provider_id"])
     return message
+
+
+def kakao_send(*, user_key: str, body: str) -> OutboundMessage:
+    """Send one KakaoTalk message to a channel user (by the user key Kakao gave us)."""
+    backend = settings.MESSAGING_BACKEND
+    message = OutboundMessage.objects.create(
+        channel="kakao", to=user_key, body=body, backend=backend
+    )
+    if backend in ("outbox", "console"):
+        if backend == "console":
+            logger.info("KakaoTalk to %s: %s", user_key, body)
+        message.status = OutboundMessage.Status.SENT
+    else:
+        message.status = OutboundMessage.Status.FAILED
+        message.error = "No KakaoTalk business-message sender is configured."
+    message.save(update_fields=["status", "error"])
+    return message
+
+
+def message_send(*, channel: str, to: str, body: str) -> OutboundMessage:
+    """Send ``body`` over ``channel`` ("sms" to an E.164 number, "kakao" to a user key)."""
+    if channel == "sms":
+        return sms_send(to=to, body=body)
+    if channel == "kakao":
+        return kakao_send(user_key=to, body=body)
+    raise ValueError(f"Cannot send messages over {channel!r}.")
