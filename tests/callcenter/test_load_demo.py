@@ -94,3 +94,14 @@ def test_sign_language_queue_is_served_by_signing_agents(demo_output):
         Contact.objects.filter(queue=queue).exclude(agent=None).values_list("agent", flat=True)
     )
     assert served_by <= set(signing.values_list("pk", flat=True))
+
+
+def test_demo_tickets_run_on_the_city_hall_calendar_and_offer_open311_questions(demo_output):
+    from tickets.models import ServiceAttribute, SlaPolicy
+
+    assert SlaPolicy.objects.filter(calendar__name="시청 근무시간").count() >= 4
+    assert not Ticket.objects.filter(resolution_due=None).exclude(channel="open311").exists()
+    parking = Category.objects.get(name="주정차", parent__name="교통")
+    assert "불법주차" in parking.keywords
+    violation = ServiceAttribute.objects.get(category=parking, code="violation")
+    assert violation.required and {"key": "crosswalk", "name": "횡단보도"} in violation.values

@@ -31,7 +31,15 @@ from callcenter.models import (
 from callcenter.services import contact_create, message_create
 from knowledge.models import Article
 from knowledge.services import article_save
-from tickets.models import Department, Officer, Ticket
+from tickets.models import (
+    BusinessCalendar,
+    CalendarClosure,
+    Department,
+    Officer,
+    ServiceAttribute,
+    SlaPolicy,
+    Ticket,
+)
 from tickets.services import (
     category_get_or_create_path,
     ticket_create,
@@ -136,9 +144,12 @@ class Command(BaseCommand):
         people = _read_json("callcenter", "people.json")
         articles = _read_jsonl("knowledge", "articles.jsonl")
         inquiries = _read_json("tickets", "inquiries.json")
+        services = _read_json("tickets", "services.json")
         with transaction.atomic():
             skills = self._skills()
             self._categories(articles, inquiries)
+            self._services(services)
+            self._sla(services)
             departments = self._departments(articles, people)
             queues = self._queues(skills)
             admin = self._user("admin", "관리자", [roles.ADMINISTRATOR], staff=True, superuser=True)
@@ -171,6 +182,44 @@ class Command(BaseCommand):
                 top.save(update_fields=["sort_order"])
         for path in sorted({a["category"] for a in articles} | set(inquiries)):
             category_get_or_create_path(path=path)
+
+    def _services(self, services: dict) -> None:
+        """Descriptions, keywords and questions Open311 apps see for the public categories."""
+        for path, service in services["services"].items():
+            category = category_get_or_create_path(path=path)
+            category.description = service["description"]
+            category.keywords = service["keywords"]
+            category.save(update_fields=["description", "keywords"])
+            for attribute in service.get("attributes", []):
+                ServiceAttribute.objects.update_or_create(
+                    category=category,
+                    code=attribute["code"],
+                    defaults={k: v for k, v in attribute.items() if k != "code"},
+                )
+
+    def _sla(self, services: dict) -> None:
+        """The city hall's working-hours calendar and the SLA policies that use it."""
+        spec = services["calendar"]
+        calendar, _ = BusinessCalendar.objects.get_or_create(
+            name=spec["name"], defaults={"hours": spec["hours"]}
+        )
+        for day, reason in spec["closures"]:
+            CalendarClosure.objects.get_or_create(
+                calendar=calendar, date=day, defaults={"reason": reason}
+            )
+        for policy in services["policies"]:
+            category = policy.get("category")
+            SlaPolicy.objects.update_or_create(
+                name=policy["name"],
+                defaults={
+                    "calendar": calendar,
+                    "category": category_get_or_create_path(path=category) if category else None,
+                    "priority": policy.get("priority"),
+                    "channel": policy.get("channel", ""),
+                    "first_response_minutes": policy["first_response_minutes"],
+                    "resolution_minutes": policy["resolution_minutes"],
+                },
+            )
 
     def _departments(self, articles: list[dict], people: dict) -> dict[str, Department]:
         codes = {
