@@ -237,9 +237,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Task modules beyond each app's tasks.py, which autodiscovery finds by itself.
+CELERY_IMPORTS = ["tickets.tasks_surveys"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.worker_heartbeat", "schedule": 30.0},
+    "surveys-send-due": {"task": "tickets.tasks_surveys.surveys_send_due_task", "schedule": 60.0},
 }
+# SLA clocks (80 % warnings, breaches) are checked every SLA_CHECK_SECONDS (0: never) by the
+# router loop of each ASGI process, whose sockets hear the notices. A worker's notices reach
+# sockets only through Redis, so beat checks them too only then; the alert rows are unique,
+# so checks running side by side notify once.
+SLA_CHECK_SECONDS = env_int("SLA_CHECK_SECONDS", 60)
+if REDIS_URL and SLA_CHECK_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["sla-check"] = {
+        "task": "tickets.tasks.sla_check_task",
+        "schedule": float(SLA_CHECK_SECONDS),
+    }
 
 # --- Channels: Twilio and messaging ---------------------------------------------------------
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
@@ -267,6 +280,10 @@ CHAT_MAX_UPLOAD_BYTES = env_int("CHAT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # Sites allowed to embed the citizen chat in an iframe (CSP frame-ancestors).
 CHAT_EMBED_ORIGINS = env_list("CHAT_EMBED_ORIGINS", ["'self'"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = CHAT_MAX_UPLOAD_BYTES + 1024 * 1024
+
+# --- Citizen pages: happy-call surveys and ticket tracking ----------------------------------
+SURVEY_TOKEN_MAX_AGE_DAYS = env_int("SURVEY_TOKEN_MAX_AGE_DAYS", 14)
+TRACK_LIMIT_PER_HOUR = env_int("TRACK_LIMIT_PER_HOUR", 10)  # lookups per client address
 
 # --- Language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "ko"

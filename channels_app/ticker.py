@@ -1,13 +1,15 @@
 """The router loop, run inside every ASGI process.
 
-Offer time-outs, wrap-up limits and queue positions must reach sockets. Running the loop in
-the ASGI process makes its events go through that process's channel layer, which is what
-the in-memory layer of ``make run`` needs; with Redis, several processes run it side by side
-and the row locks in callcenter.routing keep them from stepping on each other.
+Offer time-outs, wrap-up limits, queue positions and SLA alerts (every SLA_CHECK_SECONDS)
+must reach sockets. Running the loop in the ASGI process makes its events go through that
+process's channel layer, which is what the in-memory layer of ``make run`` needs; with
+Redis, several processes run it side by side and the row locks in callcenter.routing (and
+the unique SLA alert rows) keep them from stepping on each other.
 """
 
 import asyncio
 import logging
+import time
 
 from django.conf import settings
 
@@ -18,14 +20,33 @@ logger = logging.getLogger(__name__)
 _task: asyncio.Task | None = None
 
 
+async def sla_tick(last_run: float | None) -> float | None:
+    """Check the SLA clocks when SLA_CHECK_SECONDS have passed since ``last_run`` (a
+    ``time.monotonic()`` reading, None for never); returns the reading of the latest check."""
+    from tickets.services.sla import sla_check
+
+    now = time.monotonic()
+    if settings.SLA_CHECK_SECONDS <= 0 or (
+        last_run is not None and now - last_run < settings.SLA_CHECK_SECONDS
+    ):
+        return last_run
+    try:
+        await db_call(sla_check)()
+    except Exception:
+        logger.exception("SLA check failed; trying again in %s s", settings.SLA_CHECK_SECONDS)
+    return now
+
+
 async def _run_forever() -> None:
     from callcenter.routing import router_tick
 
+    last_sla_check = None
     while True:
         try:
             await db_call(router_tick)()
         except Exception:
             logger.exception("router tick failed; trying again next tick")
+        last_sla_check = await sla_tick(last_sla_check)
         await asyncio.sleep(settings.ROUTER_TICK_SECONDS)
 
 

@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
     BusinessCalendar,
@@ -6,11 +9,21 @@ from tickets.models import (
     Category,
     Department,
     Officer,
+    Open311Key,
+    ServiceAttribute,
+    SlaAlert,
     SlaPolicy,
+    Survey,
     SurveyAnswer,
     Ticket,
     TicketEvent,
 )
+from tickets.services import open311_key_create, open311_key_revoke
+
+LIST_DATATYPES = {
+    ServiceAttribute.Datatype.SINGLEVALUELIST,
+    ServiceAttribute.Datatype.MULTIVALUELIST,
+}
 
 
 @admin.register(Department)
@@ -27,11 +40,54 @@ class OfficerAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__first_name", "user__last_name")
 
 
+class ServiceAttributeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceAttribute
+        fields = (
+            "code",
+            "datatype",
+            "order",
+            "variable",
+            "required",
+            "description",
+            "datatype_description",
+            "values",
+        )
+
+    def clean(self):
+        data = super().clean()
+        values = data.get("values") or []
+        well_formed = isinstance(values, list) and all(
+            isinstance(option, dict) and {"key", "name"} <= set(option) for option in values
+        )
+        if not well_formed:
+            self.add_error("values", _('Give a list like [{"key": "1", "name": "Small"}, …].'))
+        elif data.get("datatype") in LIST_DATATYPES and not values:
+            self.add_error("values", _("A list question needs at least one value."))
+        return data
+
+
+class ServiceAttributeInline(admin.StackedInline):
+    """The questions an Open311 service asks (its service definition)."""
+
+    model = ServiceAttribute
+    form = ServiceAttributeForm
+    extra = 0
+    fields = (
+        ("code", "datatype", "order"),
+        ("variable", "required"),
+        "description",
+        "datatype_description",
+        "values",
+    )
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("__str__", "code", "is_public", "sort_order")
     list_filter = ("is_public", "parent")
     search_fields = ("name", "code")
+    inlines = [ServiceAttributeInline]
 
 
 class TicketEventInline(admin.TabularInline):
@@ -78,11 +134,33 @@ class TicketEventAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (the citizen's own answers, the survey sender)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Survey)
+class SurveyAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "method", "status", "skip_reason", "send_after", "sent_at")
+    list_filter = ("status", "method", "skip_reason", ("send_after", admin.DateFieldListFilter))
+    search_fields = ("ticket__number",)
+    list_select_related = ("ticket",)
+
+
 @admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(admin.ModelAdmin):
+class SurveyAnswerAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "score", "solved", "channel", "ticket", "contact")
-    list_filter = ("score", "channel", "solved")
-    raw_id_fields = ("ticket", "contact")
+    list_filter = ("score", "channel", "solved", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("ticket__number",)
+    list_select_related = ("ticket", "contact")
 
 
 class CalendarClosureInline(admin.TabularInline):
@@ -111,3 +189,62 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     )
     list_filter = ("is_active", "priority", "channel", "calendar")
     search_fields = ("name",)
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(admin.ModelAdmin):
+    """Warnings and breaches as the periodic check recorded them: read-only, for reports."""
+
+    list_display = ("ticket", "clock", "level", "due_at", "assignee", "department", "created_at")
+    list_filter = ("level", "clock", "department", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("ticket__number",)
+    list_select_related = ("ticket", "assignee", "department")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Open311Key)
+class Open311KeyAdmin(admin.ModelAdmin):
+    """Keys of Open311 apps. Adding one asks only for a name and shows the key once."""
+
+    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name",)
+        return ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("prefix", "created_at", "last_used_at", "revoked_at")
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        key, raw_key = open311_key_create(name=obj.name)
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            gettext("The new key for %(name)s is %(key)s — copy it now: it is not shown again.")
+            % {"name": key.name, "key": raw_key},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset) -> None:
+        for key in queryset.filter(revoked_at__isnull=True):
+            open311_key_revoke(key=key)
+        self.message_user(request, gettext("The selected keys no longer work."))

@@ -1,8 +1,14 @@
 """Reads for tickets."""
 
-from django.db.models import QuerySet
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from tickets.models import Department, Ticket
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from callcenter.models import Citizen
+from tickets.models import ACTIVE_STATUSES, Category, Department, Ticket, TicketEvent
 
 INBOX_STATUSES = (Ticket.Status.TRANSFERRED, Ticket.Status.OPEN)
 
@@ -45,3 +51,138 @@ def sla_policy_for(*, category, priority: int, channel: str):
         )
 
     return max(candidates, key=specificity, default=None)
+
+
+TICKET_SORTS = {
+    "created": ("created_at",),
+    "-created": ("-created_at",),
+    "due": (F("resolution_due").asc(nulls_last=True), "-created_at"),
+    "-due": (F("resolution_due").desc(nulls_last=True), "-created_at"),
+    "updated": ("updated_at",),
+    "-updated": ("-updated_at",),
+    "priority": ("-priority", "-created_at"),
+}
+
+
+def category_with_descendants(category: Category) -> list[int]:
+    """The ids of ``category`` and every category below it."""
+    ids, level = [category.pk], [category.pk]
+    while level:
+        level = list(Category.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        ids.extend(level)
+    return ids
+
+
+def _text_matches(term: str) -> Q:
+    """A ticket whose number, subject, inquiry, answer or one internal note holds ``term``."""
+    in_notes = TicketEvent.objects.filter(
+        ticket=OuterRef("pk"), type=TicketEvent.Type.COMMENTED, data__text__icontains=term
+    )
+    return (
+        Q(number__icontains=term)
+        | Q(subject__icontains=term)
+        | Q(description__icontains=term)
+        | Q(answer__icontains=term)
+        | Q(Exists(in_notes))
+    )
+
+
+def ticket_list(
+    *,
+    user,
+    q: str = "",
+    status: str = "",
+    category: Category | None = None,
+    channel: str = "",
+    department: Department | None = None,
+    assignee: str = "",
+    overdue: bool = False,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    citizen: str = "",
+    sort: str = "-created",
+) -> QuerySet[Ticket]:
+    """The centre's ticket list, filtered. ``assignee`` is a user id, "me" or "none";
+    dates are days in Seoul; every word of ``q`` must appear somewhere in the ticket."""
+    tickets = Ticket.objects.select_related("category", "citizen", "assignee", "department")
+    if status:
+        tickets = tickets.filter(status=status)
+    if category is not None:
+        tickets = tickets.filter(category_id__in=category_with_descendants(category))
+    if channel:
+        tickets = tickets.filter(channel=channel)
+    if department is not None:
+        tickets = tickets.filter(department=department)
+    if assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee.isdigit():
+        tickets = tickets.filter(assignee_id=int(assignee))
+    if overdue:
+        tickets = tickets.filter(
+            status__in=ACTIVE_STATUSES,
+            merged_into__isnull=True,
+            sla_paused_at__isnull=True,
+            resolution_due__lt=timezone.now(),
+        )
+    seoul = ZoneInfo(settings.TIME_ZONE)
+    if date_from is not None:
+        tickets = tickets.filter(created_at__gte=datetime.combine(date_from, time.min, seoul))
+    if date_to is not None:
+        next_day = date_to + timedelta(days=1)
+        tickets = tickets.filter(created_at__lt=datetime.combine(next_day, time.min, seoul))
+    if citizen.strip():
+        value = citizen.strip()
+        tickets = tickets.filter(
+            Q(citizen__in=Citizen.objects.by_phone(value)) | Q(citizen__name__icontains=value)
+        )
+    for term in q.split():
+        tickets = tickets.filter(_text_matches(term))
+    return tickets.order_by(*TICKET_SORTS.get(sort, TICKET_SORTS["-created"]))
+
+
+def fcr_rate(*, start: datetime, end: datetime) -> tuple[int, int]:
+    """(resolved on first contact, resolved) for tickets resolved in [start, end).
+
+    First-contact resolution (DESIGN.md): the ticket has exactly one contact and no repeat
+    contact from the citizen on its category came in within 7 days. Merged duplicates are
+    not counted.
+    """
+    resolved = Ticket.objects.filter(
+        resolved_at__gte=start, resolved_at__lt=end, merged_into__isnull=True
+    ).annotate(contact_count=Count("contacts"))
+    first = resolved.filter(contact_count=1, repeat_contacts=0)
+    return first.count(), resolved.count()
+
+
+def first_contact_resolved(ticket: Ticket) -> bool:
+    """Whether ``ticket`` counts as resolved on first contact (see :func:`fcr_rate`)."""
+    return (
+        ticket.resolved_at is not None
+        and ticket.merged_into_id is None
+        and ticket.repeat_contacts == 0
+        and ticket.contacts.count() == 1
+    )
+
+
+def csat(*, start: datetime, end: datetime) -> tuple[int, int]:
+    """Satisfaction answers given in [start, end): (scored 4–5, all answers) — DESIGN.md's
+    CSAT. Happy-call surveys and chat ratings both count."""
+    from tickets.models import SurveyAnswer
+
+    answers = SurveyAnswer.objects.filter(created_at__gte=start, created_at__lt=end)
+    counts = answers.aggregate(satisfied=Count("pk", filter=Q(score__gte=4)), answered=Count("pk"))
+    return counts["satisfied"], counts["answered"]
+
+
+def survey_fcr(*, start: datetime, end: datetime) -> tuple[int, int]:
+    """The citizens' own word on first-contact resolution, from answers given in
+    [start, end): (said "solved", answered the question)."""
+    from tickets.models import SurveyAnswer
+
+    answers = SurveyAnswer.objects.filter(
+        created_at__gte=start, created_at__lt=end, solved__isnull=False
+    )
+    counts = answers.aggregate(solved=Count("pk", filter=Q(solved=True)), answered=Count("pk"))
+    return counts["solved"], counts["answered"]

@@ -348,6 +348,9 @@
         break;
       }
       case "resume.done": onResumeDone(); break;
+      case "ticket.notice": // shown by ticket_notices.js
+        document.dispatchEvent(new CustomEvent("open120:ticket-notice", { detail: frame }));
+        break;
       case "error": onErrorFrame(frame); break;
       default: break; // pong and anything new
     }

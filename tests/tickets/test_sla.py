@@ -1,6 +1,7 @@
 """Business-time arithmetic on the Korean calendar (weekends, 설날, 추석, substitute days)."""
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,6 +45,55 @@ def test_seollal_and_its_substitute_holiday_are_closed():
 def test_chuseok_is_closed():
     # 2026 추석: 24–26 September (Thu–Sat). Wednesday 23rd 17:00 + 3 h → Monday 28th 11:00.
     assert OFFICE.add(at(2026, 9, 23, 17), 3 * HOURS) == at(2026, 9, 28, 11)
+
+
+def test_seollal_on_weekdays_closes_three_days():
+    # 2026 설날: 16–18 February (Mon–Wed). Friday 13th 17:00 + 2 h → Thursday 19th 10:00.
+    assert OFFICE.add(at(2026, 2, 13, 17), 2 * HOURS) == at(2026, 2, 19, 10)
+
+
+def test_chuseok_on_a_national_holiday_gets_a_substitute_day():
+    # 2028 추석: 2–4 October, the 3rd also 개천절 → substitute holiday Thursday the 5th.
+    names = korean_holidays(2028)
+    assert "대체" in names[date(2028, 10, 5)]
+    # Friday 29 Sep 17:00 + 2 h: Mon 2 – Thu 5 closed → Friday 6 Oct 10:00.
+    assert OFFICE.add(at(2028, 9, 29, 17), 2 * HOURS) == at(2028, 10, 6, 10)
+
+
+def test_a_national_holiday_on_saturday_closes_the_monday_after():
+    # 개천절 2026 is a Saturday; its substitute is Monday 5 October.
+    assert OFFICE.add(at(2026, 10, 2, 17), 2 * HOURS) == at(2026, 10, 6, 10)
+
+
+def test_working_time_between_skips_chuseok():
+    assert OFFICE.between(at(2026, 9, 23, 17), at(2026, 9, 28, 10)) == 2 * HOURS
+
+
+def test_seoul_has_no_daylight_saving_so_targets_are_plain_arithmetic():
+    # Europe moves its clocks on 29 March 2026; Seoul does not, and neither does the clock.
+    berlin = ZoneInfo("Europe/Berlin")
+    before_the_change = datetime(2026, 3, 28, 12, tzinfo=berlin)
+    always = WorkingTime(always_open=True)
+    due = always.add(before_the_change, 24 * HOURS)
+    assert due - before_the_change == 24 * HOURS
+    assert due == at(2026, 3, 29, 20) and due.utcoffset() == timedelta(hours=9)
+    assert due.astimezone(berlin).hour == 13  # Berlin's wall clock jumped; the target did not
+    # Office hours: Friday 27 March 17:00 Seoul + 2 h → Monday 10:00, as any other weekend.
+    assert OFFICE.add(at(2026, 3, 27, 17), 2 * HOURS) == at(2026, 3, 30, 10)
+    assert OFFICE.between(at(2026, 3, 27, 9), at(2026, 3, 30, 18)) == 18 * HOURS
+
+
+def test_a_24_7_pause_costs_exactly_its_length_even_over_a_holiday():
+    always = WorkingTime(always_open=True)
+    due = at(2026, 9, 24, 12)
+    assert always.resume(due, at(2026, 9, 24, 10), at(2026, 9, 25, 10)) == at(2026, 9, 25, 12)
+
+
+def test_a_manual_closure_inside_a_pause_costs_nothing():
+    calendar = WorkingTime(closed=closed_dates([date(2026, 11, 27)]))
+    due = at(2026, 11, 26, 18)
+    # Paused Thursday 15:00 (3 h left), resumed Monday 9:00 after the closed Friday.
+    assert calendar.resume(due, at(2026, 11, 26, 15), at(2026, 11, 30, 9)) == at(2026, 11, 30, 12)
 
 
 def test_a_manual_closure_is_closed_too():
@@ -135,6 +185,24 @@ def test_no_policy_means_no_due_time():
 
     ticket = ticket_create(subject="일반 문의", channel="webchat")
     assert ticket.first_response_due is None and ticket.resolution_due is None
+
+
+@pytest.mark.django_db
+def test_a_calendar_open_on_public_holidays_counts_chuseok(office):
+    office.public_holidays = False
+    office.save()
+    # 추석 2026 (Thu 24 – Sat 26) is worked: Wednesday 17:00 + 3 h → Thursday 11:00.
+    assert office.working_time().add(at(2026, 9, 23, 17), 3 * HOURS) == at(2026, 9, 24, 11)
+
+
+@pytest.mark.django_db
+def test_a_24_7_calendar_ignores_hours_holidays_and_closures(office):
+    from tickets.models import CalendarClosure
+
+    office.always_open = True
+    office.save()
+    CalendarClosure.objects.create(calendar=office, date=date(2026, 9, 24))
+    assert office.working_time().add(at(2026, 9, 23, 17), 24 * HOURS) == at(2026, 9, 24, 17)
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.models import Citizen, Contact, User
 from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
-from tickets.selectors import sla_policy_for
+from tickets.services.sla import sla_due_times, ticket_sla_recompute
 
 
 def ticket_number_allocate(*, year: int) -> str:
@@ -49,16 +49,7 @@ def ticket_create(
     if not subject:
         raise ValueError(_("A ticket needs a subject."))
     created_at = created_at or timezone.now()
-    policy = sla_policy_for(category=category, priority=priority, channel=channel)
-    due = {}
-    if policy is not None:
-        clock = policy.calendar.working_time()
-        due = {
-            "first_response_due": clock.add(
-                created_at, timedelta(minutes=policy.first_response_minutes)
-            ),
-            "resolution_due": clock.add(created_at, timedelta(minutes=policy.resolution_minutes)),
-        }
+    due = sla_due_times(category=category, priority=priority, channel=channel, start=created_at)
     with transaction.atomic():
         number = ticket_number_allocate(year=timezone.localtime(created_at).year)
         ticket = Ticket.objects.create(
@@ -157,6 +148,8 @@ def ticket_transfer(
             },
             created_at=at,
         )
+        if due is None:
+            ticket_sla_recompute(ticket=ticket, actor=actor, at=at)
     return ticket
 
 
@@ -195,6 +188,9 @@ def ticket_resolve(
                 ),
             ]
         )
+        from tickets.services.surveys import survey_schedule
+
+        survey_schedule(ticket=ticket, at=at)
     return ticket
 
 
@@ -223,6 +219,8 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes) -> Ticket:
             actor=actor,
             data={"changed": changed},
         )
+        if "category" in changed or "priority" in changed:
+            ticket_sla_recompute(ticket=ticket, actor=actor)
     return ticket
 
 
@@ -244,8 +242,13 @@ def contact_ticket_save(
         raise ValueError(_("A ticket is either resolved now or transferred, not both."))
     if resolve and not answer.strip():
         raise ValueError(_("Write the answer given to resolve the ticket."))
+    from tickets.services.lifecycle import ticket_repeat_contact_link
+
     with transaction.atomic():
         ticket = contact.tickets.order_by("id").first()
+        if ticket is None:
+            # A repeat contact joins the citizen's recent ticket on the same category.
+            ticket = ticket_repeat_contact_link(contact=contact, category=category, actor=actor)
         if ticket is None:
             ticket = ticket_create(
                 subject=subject,

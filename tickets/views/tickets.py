@@ -1,15 +1,188 @@
-"""Staff pages for tickets: the list and one ticket."""
+"""Staff pages for tickets: the list (filters, saved filters) and one ticket."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from callcenter.roles import AGENT, SUPERVISOR, role_required
-from tickets.models import Ticket
+from callcenter.attachments import attachment_public
+from callcenter.models import Agent
+from callcenter.privacy import mask_rrn
+from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
+from knowledge.selectors import article_search
+from tickets import selectors
+from tickets.forms import (
+    SavedFilterForm,
+    TicketAssignForm,
+    TicketAttachmentForm,
+    TicketBulkForm,
+    TicketFilterForm,
+    TicketMergeForm,
+    TicketResolveForm,
+)
+from tickets.models import Officer, SavedFilter, Ticket
+
+CENTRE = (AGENT, SUPERVISOR, ADMINISTRATOR)
+PAGE_SIZE = 25
+RELATED_ARTICLES = 3
 
 
-@role_required(AGENT, SUPERVISOR)
+def _get_ticket_for_user(request: HttpRequest, ticket_id: int) -> Ticket:
+    """Any ticket for the centre's staff (they share tickets); for a department officer,
+    only their department's tickets. 404 for anyone else."""
+    ticket = get_object_or_404(
+        Ticket.objects.select_related(
+            "category__parent__parent", "citizen", "assignee", "department", "merged_into"
+        ),
+        pk=ticket_id,
+    )
+    if user_roles(request.user) & set(CENTRE):
+        return ticket
+    officer = Officer.objects.filter(user=request.user).first()
+    if officer is not None and ticket.department_id == officer.department_id:
+        return ticket
+    raise Http404("No such ticket.")
+
+
+def _is_supervisor(request: HttpRequest) -> bool:
+    return bool(user_roles(request.user) & {SUPERVISOR, ADMINISTRATOR})
+
+
+def _list_query(request: HttpRequest) -> str:
+    """The list's query string without the page number (kept across pages and saved)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@role_required(*CENTRE)
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    form = TicketFilterForm(request.GET or None)
+    filters = form.filters() if form.is_valid() else {}
+    tickets = selectors.ticket_list(user=request.user, **filters)
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    supervisor = _is_supervisor(request)
+    return render(
+        request,
+        "tickets/ticket_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": _list_query(request),
+            "saved_filters": SavedFilter.objects.filter(user=request.user),
+            "save_form": SavedFilterForm(initial={"query": _list_query(request)}),
+            "bulk_form": TicketBulkForm() if supervisor else None,
+        },
+    )
+
+
+@role_required(*CENTRE)
+@require_POST
+def saved_filter_save(request: HttpRequest) -> HttpResponse:
+    form = SavedFilterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the filter a name (at most 80 characters)."))
+        return redirect("ticket-list")
+    query = form.cleaned_data["query"].lstrip("?")
+    SavedFilter.objects.update_or_create(
+        user=request.user, name=form.cleaned_data["name"], defaults={"query": query}
+    )
+    messages.success(request, _("Filter “%s” saved.") % form.cleaned_data["name"])
+    return redirect(f"{reverse('ticket-list')}?{query}")
+
+
+@role_required(*CENTRE)
+@require_POST
+def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+    saved = get_object_or_404(SavedFilter, pk=filter_id, user=request.user)
+    saved.delete()
+    messages.success(request, _("Filter “%s” deleted.") % saved.name)
+    return redirect("ticket-list")
+
+
+def _can_reveal_phone(request: HttpRequest, ticket: Ticket) -> bool:
+    """Mirrors citizen-reveal-phone: supervisors, or the agent serving the citizen now."""
+    if ticket.citizen is None or not ticket.citizen.phone:
+        return False
+    if _is_supervisor(request):
+        return True
+    agent = Agent.objects.filter(user=request.user).first()
+    return (
+        agent is not None
+        and ticket.citizen.contacts.filter(
+            agent=agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
+        ).exists()
+    )
+
+
+def _transcripts(ticket: Ticket) -> list[dict]:
+    """Each linked contact with its messages, resident registration numbers masked."""
+    contacts = ticket.contacts.select_related("agent", "queue").order_by("created_at")
+    result = []
+    for contact in contacts.prefetch_related("messages"):
+        lines = [
+            {
+                "sender": message.get_sender_display(),
+                "sender_code": message.sender,
+                "text": mask_rrn(message.text),
+                "internal": message.internal,
+                "created_at": message.created_at,
+                "attachments": [attachment_public(message, item) for item in message.attachments],
+            }
+            for message in contact.messages.all()
+        ]
+        result.append({"contact": contact, "messages": lines})
+    return result
+
+
+@role_required(*CENTRE, OFFICER)
 @require_GET
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = get_object_or_404(Ticket, pk=ticket_id)
-    return render(request, "tickets/ticket_detail.html", {"ticket": ticket})
+    ticket = _get_ticket_for_user(request, ticket_id)
+    centre = bool(user_roles(request.user) & set(CENTRE))
+    related = article_search(
+        query=f"{ticket.subject} {ticket.description}"[:200], limit=RELATED_ARTICLES
+    )
+    context = {
+        "ticket": ticket,
+        "centre": centre,
+        "supervisor": _is_supervisor(request),
+        "department_panel": bool(user_roles(request.user) & {AGENT, SUPERVISOR}),
+        "can_reveal_phone": centre and _can_reveal_phone(request, ticket),
+        "transcripts": _transcripts(ticket) if centre else [],
+        "events": ticket.events.select_related("actor"),
+        "status_labels": dict(Ticket.Status.choices),
+        "attachments": ticket.attachments.all(),
+        "merged_tickets": ticket.merged_tickets.all(),
+        "first_contact_resolved": selectors.first_contact_resolved(ticket),
+        "related_articles": [article for article, _score, _snippet in related],
+    }
+    if centre:
+        context |= {
+            "resolve_form": TicketResolveForm(initial={"answer": ticket.answer}),
+            "assign_form": TicketAssignForm(initial={"assignee": ticket.assignee_id}),
+            "attachment_form": TicketAttachmentForm(),
+            "merge_form": TicketMergeForm(),
+        }
+    return render(request, "tickets/ticket_detail.html", context)
+
+
+@role_required(*CENTRE, OFFICER)
+@require_GET
+def ticket_attachment(request: HttpRequest, ticket_id: int, attachment_id: int) -> FileResponse:
+    """A ticket's file, for those who may see the ticket; never under a public URL."""
+    ticket = _get_ticket_for_user(request, ticket_id)
+    attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
+    is_image = attachment.content_type.startswith("image/")
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not is_image,
+        filename=attachment.name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
