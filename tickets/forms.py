@@ -72,6 +72,8 @@ class ContactTicketForm(forms.Form):
         outcome = data.get("outcome")
         if outcome == "transfer" and not data.get("department"):
             self.add_error("department", _("Choose the department to transfer to."))
+        if outcome == "transfer" and not (data.get("transfer_note") or "").strip():
+            self.add_error("transfer_note", _("Write a note for the department."))
         if outcome == "resolve" and not (data.get("answer") or "").strip():
             self.add_error("answer", _("Write the answer given to resolve the ticket."))
         if data.get("callback") and not (data.get("callback_phone") or "").strip():

@@ -89,8 +89,41 @@ def test_ticket_form_errors_come_back_with_422_and_nothing_is_saved(
         {"category": category.pk, "subject": "불법주차 신고", "outcome": "transfer"},
     )
     assert response.status_code == 422
-    assert "department" in response.context["form"].errors
+    assert {"department", "transfer_note"} <= set(response.context["form"].errors)
     assert not held_contact.tickets.exists()
+
+
+def test_transferring_from_the_console_tells_the_department_live(
+    client, agent_user, officer_user, held_contact, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from channels_app.events import department_group
+
+    department = officer_user.officer.department
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(department_group(department.pk), channel)
+    client.force_login(agent_user)
+    category = category_get_or_create_path(path="교통/도로시설")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("contact-ticket", args=[held_contact.pk]),
+            {
+                "category": category.pk,
+                "subject": "포트홀 신고",
+                "outcome": "transfer",
+                "department": department.pk,
+                "transfer_note": "OO로 12 앞 포트홀, 현장 확인 부탁드립니다.",
+            },
+        )
+    assert response.status_code == 200
+    ticket = held_contact.tickets.get()
+    assert (ticket.status, ticket.department) == ("transferred", department)
+    notice = async_to_sync(layer.receive)(channel)
+    assert (notice["type"], notice["kind"]) == ("ticket.notice", "transferred")
+    assert notice["ticket"]["number"] == ticket.number
 
 
 def test_saving_the_ticket_links_it_to_the_contact_and_records_a_call_back(

@@ -82,7 +82,35 @@ def test_reopening_a_resolved_ticket_clears_its_resolution_but_keeps_the_answer(
     assert (ticket.status, ticket.resolved_at, ticket.closed_at) == ("open", None, None)
     assert ticket.answer == "견인 조치했습니다."
     reopened = ticket.events.get(type=TicketEvent.Type.REOPENED)
-    assert reopened.data == {"from": "resolved", "reason": "차량이 다시 세워져 있음"}
+    assert (reopened.data["from"], reopened.data["reason"]) == (
+        "resolved",
+        "차량이 다시 세워져 있음",
+    )
+
+
+@pytest.mark.django_db
+def test_a_reopened_ticket_gets_the_full_resolution_target_again_from_the_reopening(
+    agent_user,
+):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tickets.models import BusinessCalendar, SlaPolicy
+
+    seoul = ZoneInfo("Asia/Seoul")
+    calendar = BusinessCalendar.objects.create(name="시청")
+    SlaPolicy.objects.create(
+        name="기본", calendar=calendar, first_response_minutes=60, resolution_minutes=540
+    )
+    monday = datetime(2026, 11, 16, 10, 0, tzinfo=seoul)
+    ticket = open_ticket(created_at=monday)
+    assert ticket.resolution_due == datetime(2026, 11, 17, 10, 0, tzinfo=seoul)
+    ticket_resolve(ticket=ticket, actor=agent_user, answer="안내함", at=monday)
+    reopened_at = datetime(2026, 11, 26, 17, 0, tzinfo=seoul)  # a Thursday, long past due
+    ticket_reopen(ticket=ticket, actor=agent_user, reason="다시 문의", at=reopened_at)
+    ticket.refresh_from_db()
+    # 9 working hours from Thursday 17:00: 1 h on Thursday, 8 h on Friday → Friday 17:00.
+    assert ticket.resolution_due == reopened_at + timedelta(days=1)
 
 
 @pytest.mark.django_db

@@ -48,7 +48,11 @@ def test_a_second_call_within_a_week_joins_the_resolved_ticket_and_reopens_it(
     assert ticket.repeat_contacts == 1
     assert ticket.contacts.count() == 2 and again in ticket.contacts.all()
     assert ticket.status == Ticket.Status.OPEN and ticket.resolved_at is None
-    assert (ticket.subject, ticket.description) == ("불법주차 재신고", "또 세워져 있음")
+    # The first inquiry stays as written; the repeat one is an internal note beside it.
+    assert (ticket.subject, ticket.description) == ("불법주차 신고", "")
+    note = ticket.events.get(type=TicketEvent.Type.COMMENTED)
+    assert "불법주차 재신고" in note.data["text"] and "또 세워져 있음" in note.data["text"]
+    assert not note.public
     linked = ticket.events.get(type=TicketEvent.Type.CONTACT_LINKED)
     assert linked.data == {"repeat": True, "contact": again.pk}
     assert ticket.events.filter(type=TicketEvent.Type.REOPENED).exists()

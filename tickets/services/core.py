@@ -242,14 +242,24 @@ def contact_ticket_save(
         raise ValueError(_("A ticket is either resolved now or transferred, not both."))
     if resolve and not answer.strip():
         raise ValueError(_("Write the answer given to resolve the ticket."))
-    from tickets.services.lifecycle import ticket_repeat_contact_link
+    from tickets.services.department import ticket_department_transfer
+    from tickets.services.lifecycle import ticket_comment, ticket_repeat_contact_link
 
     with transaction.atomic():
         ticket = contact.tickets.order_by("id").first()
+        repeat = None
         if ticket is None:
             # A repeat contact joins the citizen's recent ticket on the same category.
-            ticket = ticket_repeat_contact_link(contact=contact, category=category, actor=actor)
-        if ticket is None:
+            ticket = repeat = ticket_repeat_contact_link(
+                contact=contact, category=category, actor=actor
+            )
+        if repeat is not None:
+            # The earlier inquiry stays as it was written; the new one is noted beside it.
+            text = "\n".join(part.strip() for part in (subject, description) if part.strip())
+            ticket_comment(
+                ticket=ticket, actor=actor, text=_("Repeat contact: %(text)s") % {"text": text}
+            )
+        elif ticket is None:
             ticket = ticket_create(
                 subject=subject,
                 channel=contact.channel,
@@ -276,5 +286,7 @@ def contact_ticket_save(
         if resolve and ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
             ticket_resolve(ticket=ticket, actor=actor, answer=answer)
         if department is not None and ticket.department_id != department.pk:
-            ticket_transfer(ticket=ticket, department=department, actor=actor, note=transfer_note)
+            ticket_department_transfer(
+                ticket=ticket, department=department, actor=actor, note=transfer_note
+            )
     return ticket

@@ -14,7 +14,7 @@ closed for good: work goes on in the ticket they were merged into.
 
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import filetype
@@ -37,6 +37,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.services.core import ticket_update
+from tickets.services.sla import sla_due_times
 
 REOPENABLE = frozenset({Ticket.Status.RESOLVED, Ticket.Status.CLOSED})
 REPEAT_WINDOW = timedelta(days=7)
@@ -51,6 +52,10 @@ ATTACHMENT_TYPES = {
 
 def _is_supervisor(user: User | None) -> bool:
     return user is not None and bool(user_roles(user) & {SUPERVISOR, ADMINISTRATOR})
+
+
+def _iso(value) -> str | None:
+    return timezone.localtime(value).isoformat() if value else None
 
 
 def _event(ticket: Ticket, type_: str, actor: User | None, public: bool = False, **data):
@@ -98,9 +103,15 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
     return ticket
 
 
-def ticket_reopen(*, ticket: Ticket, actor: User | None, reason: str) -> Ticket:
+def ticket_reopen(
+    *, ticket: Ticket, actor: User | None, reason: str, at: datetime | None = None
+) -> Ticket:
     """Open a resolved or closed ticket again (the problem came back, the answer was
-    wrong); the resolution and closing times go, the answer given stays on record."""
+    wrong); the resolution and closing times go, the answer given stays on record.
+
+    The resolution clock starts again from the reopening with the policy's full target:
+    the old due time has usually passed, and a reopened ticket is not late by definition.
+    """
     reason = reason.strip()
     if not reason:
         raise ValueError(_("Say why the ticket is reopened."))
@@ -108,13 +119,28 @@ def ticket_reopen(*, ticket: Ticket, actor: User | None, reason: str) -> Ticket:
         raise ValueError(_("A merged ticket stays closed; reopen the ticket it was merged into."))
     if ticket.status not in REOPENABLE:
         raise ValueError(_("Only a resolved or closed ticket can be reopened."))
+    at = at or timezone.now()
     with transaction.atomic():
-        previous = ticket.status
+        previous, old_due = ticket.status, ticket.resolution_due
         ticket.status = Ticket.Status.OPEN
         ticket.resolved_at = None
         ticket.closed_at = None
-        ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-        _event(ticket, TicketEvent.Type.REOPENED, actor, **{"from": previous, "reason": reason})
+        ticket.resolution_due = sla_due_times(
+            category=ticket.category, priority=ticket.priority, channel=ticket.channel, start=at
+        )["resolution_due"]
+        ticket.save(
+            update_fields=["status", "resolved_at", "closed_at", "resolution_due", "updated_at"]
+        )
+        _event(
+            ticket,
+            TicketEvent.Type.REOPENED,
+            actor,
+            **{
+                "from": previous,
+                "reason": reason,
+                "resolution_due": {"from": _iso(old_due), "to": _iso(ticket.resolution_due)},
+            },
+        )
         publish_ticket_notice(
             ticket,
             kind="reopened",
