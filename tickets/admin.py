@@ -121,21 +121,8 @@ class TicketAdmin(admin.ModelAdmin):
     inlines = [TicketEventInline]
 
 
-@admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
-    list_display = ("ticket", "type", "actor", "created_at")
-    list_filter = ("type",)
-    search_fields = ("ticket__number",)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services (the citizen's own answers, the survey sender)."""
+    """Rows written only by services: history, answers, alerts. Nobody edits them here."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -145,6 +132,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "type", "actor", "created_at")
+    list_filter = ("type",)
+    search_fields = ("ticket__number",)
 
 
 @admin.register(Survey)
@@ -192,22 +186,13 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(admin.ModelAdmin):
+class SlaAlertAdmin(ReadOnlyAdmin):
     """Warnings and breaches as the periodic check recorded them: read-only, for reports."""
 
     list_display = ("ticket", "clock", "level", "due_at", "assignee", "department", "created_at")
     list_filter = ("level", "clock", "department", ("created_at", admin.DateFieldListFilter))
     search_fields = ("ticket__number",)
     list_select_related = ("ticket", "assignee", "department")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Open311Key)
