@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from callcenter.models import Channel, Citizen, Contact
 
@@ -246,7 +247,7 @@ class TicketEvent(models.Model):
         ASSIGNED = "assigned", _("Assigned")
         TRANSFERRED = "transferred", _("Transferred to a department")
         COMMENTED = "commented", _("Comment")
-        ANSWERED = "answered", _("Answered")
+        ANSWERED = "answered", pgettext_lazy("ticket event", "Answered")
         CONTACT_LINKED = "contact_linked", _("Contact linked")
         REOPENED = "reopened", _("Reopened")
         MERGED = "merged", _("Merged")
@@ -319,6 +320,7 @@ class SlaAlert(models.Model):
         RESOLUTION = "resolution", _("Resolution")
 
     class Level(models.TextChoices):
+        # xgettext:no-python-format
         WARNING = "warning", _("80 % of the target")
         BREACH = "breach", _("Breached")
 
@@ -448,7 +450,7 @@ class Survey(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
         SENT = "sent", _("Sent")
-        ANSWERED = "answered", _("Answered")
+        ANSWERED = "answered", pgettext_lazy("survey status", "Answered")
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")
 

@@ -46,7 +46,8 @@
         if (!response.ok) throw new Error(String(response.status));
         const data = await response.json();
         target.textContent = data.phone;
-        form.hidden = true;
+        // Not `hidden`: the form's d-inline (display: inline !important) would keep it shown.
+        form.remove();
       } catch (error) {
         button.disabled = false;
         target.after(document.createTextNode(` ${form.dataset.failed}`));

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from callcenter.models import Channel
@@ -58,6 +59,24 @@ def test_the_tracking_page_shows_the_form_to_anyone(client):
     assert response.status_code == 200
     assert 'name="number"' in response.text and 'name="phone"' in response.text
     assert 'method="post"' in response.text
+
+
+@pytest.mark.django_db
+def test_the_tracking_form_keeps_its_origin_so_the_browser_can_post_it(client):
+    # Under "no-referrer" Chromium posts the form with "Origin: null" and CSRF refuses it;
+    # "same-origin" keeps the page's data out of other sites' Referer headers all the same.
+    response = client.get(reverse("track"))
+    assert response["Referrer-Policy"] == "same-origin"
+    csrf = Client(enforce_csrf_checks=True)
+    page = csrf.get(reverse("track"))
+    token = page.cookies["csrftoken"].value
+    posted = csrf.post(
+        reverse("track"),
+        {"number": "120-2026-999999", "phone": "010-1234-5678", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="http://testserver",
+        HTTP_REFERER="http://testserver/track/",
+    )
+    assert posted.status_code == 404  # looked up (and not found), not refused by CSRF
 
 
 def test_staff_signed_in_see_the_same_citizen_page(client, agent_user, ticket):

@@ -17,7 +17,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -55,7 +55,7 @@ QUESTION_STEPS = [
 INBOX_TABS = {
     "waiting": gettext_lazy("Waiting for an answer"),
     "info": gettext_lazy("Information requested"),
-    "answered": gettext_lazy("Answered"),
+    "answered": pgettext_lazy("department inbox", "Answered"),
 }
 
 

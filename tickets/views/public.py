@@ -39,8 +39,11 @@ MERGE_CHAIN_LIMIT = 10
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Keep the token and the citizen's data out of Referer headers of later requests."""
-    response["Referrer-Policy"] = "no-referrer"
+    """Keep the token and the citizen's data out of Referer headers sent to other sites.
+
+    Not "no-referrer": under it browsers send ``Origin: null`` with the page's own form
+    posts, which Django's CSRF check refuses (403 on every survey answer and lookup)."""
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
