@@ -19,6 +19,7 @@ from callcenter.forms import PresenceForm
 from callcenter.models import Agent, CannedReply, Contact, WorkerHeartbeat
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
 from callcenter.routing import agent_set_presence
+from tickets import selectors as ticket_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
             "queues": selectors.queue_overview(),
             "presence": selectors.presence_counts(),
             "live": selectors.live_contacts(),
+            "tickets": ticket_selectors.ticket_overview(days=30),
             "chart": {
                 "labels": [row["day"].strftime("%m-%d") for row in daily],
                 "offered": [row["offered"] for row in daily],

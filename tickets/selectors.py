@@ -186,3 +186,37 @@ def survey_fcr(*, start: datetime, end: datetime) -> tuple[int, int]:
     )
     counts = answers.aggregate(solved=Count("pk", filter=Q(solved=True)), answered=Count("pk"))
     return counts["solved"], counts["answered"]
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def ticket_overview(*, days: int = 30, now: datetime | None = None) -> dict:
+    """The supervisor's ticket figures: what is open now, late now, and how the last
+    ``days`` went (SLA breaches, FCR, CSAT as DESIGN.md defines them)."""
+    from tickets.models import SlaAlert
+
+    now = now or timezone.now()
+    start = now - timedelta(days=days)
+    active = Ticket.objects.filter(status__in=ACTIVE_STATUSES, merged_into=None)
+    counts = active.aggregate(
+        active=Count("pk"),
+        transferred=Count("pk", filter=Q(status=Ticket.Status.TRANSFERRED)),
+        overdue=Count(
+            "pk", filter=Q(resolution_due__lt=now, sla_paused_at=None, resolution_due__isnull=False)
+        ),
+    )
+    first_contact, resolved = fcr_rate(start=start, end=now)
+    satisfied, answered = csat(start=start, end=now)
+    return {
+        **counts,
+        "breaches": SlaAlert.objects.filter(
+            level=SlaAlert.Level.BREACH, created_at__gte=start
+        ).count(),
+        "resolved": resolved,
+        "fcr": _ratio(first_contact, resolved),
+        "survey_answers": answered,
+        "csat": _ratio(satisfied, answered),
+        "days": days,
+    }
