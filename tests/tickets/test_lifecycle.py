@@ -114,6 +114,17 @@ def test_a_reopened_ticket_gets_the_full_resolution_target_again_from_the_reopen
 
 
 @pytest.mark.django_db
+def test_a_resolved_or_merged_ticket_is_not_resolved_again(agent_user):
+    ticket = open_ticket()
+    ticket_resolve(ticket=ticket, actor=agent_user, answer="견인 조치했습니다.")
+    with pytest.raises(ValueError, match="reopen it first"):
+        ticket_resolve(ticket=ticket, actor=agent_user, answer="다른 답변")
+    ticket.refresh_from_db()
+    assert ticket.answer == "견인 조치했습니다."
+    assert ticket.events.filter(type=TicketEvent.Type.ANSWERED).count() == 1
+
+
+@pytest.mark.django_db
 def test_a_closed_ticket_can_be_reopened_too(agent_user, supervisor_user):
     ticket = open_ticket()
     ticket_resolve(ticket=ticket, actor=agent_user, answer="안내함")

@@ -159,6 +159,8 @@ def ticket_resolve(
     """Record the answer given to the citizen and resolve the ticket."""
     if not answer.strip():
         raise ValueError(_("Resolving a ticket needs the answer given."))
+    if not ticket.is_active:
+        raise ValueError(_("Only an active ticket can be resolved; reopen it first."))
     at = at or timezone.now()
     with transaction.atomic():
         previous = ticket.status
