@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint messages bench clean
+.PHONY: run test install lint messages bench bench-tickets clean
 
 $(PIP_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ clean:
 
 bench: install
 	$(PY) bench/realtime.py
+
+bench-tickets: install
+	$(PY) bench/tickets.py

@@ -8,7 +8,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from callcenter.models import Citizen
-from tickets.models import ACTIVE_STATUSES, Category, Department, Ticket, TicketEvent
+from tickets.models import (
+    ACTIVE_STATUSES,
+    Category,
+    Department,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 
 INBOX_STATUSES = (Ticket.Status.TRANSFERRED, Ticket.Status.OPEN)
 
@@ -22,23 +29,27 @@ def department_inbox(*, department: Department) -> QuerySet[Ticket]:
     )
 
 
-def sla_policy_for(*, category, priority: int, channel: str):
+def sla_policy_list() -> list[SlaPolicy]:
+    """The active SLA policies with their calendars, for matching many tickets at once."""
+    return list(SlaPolicy.objects.filter(is_active=True).select_related("calendar"))
+
+
+def sla_policy_for(
+    *, category, priority: int, channel: str, policies: list[SlaPolicy] | None = None
+):
     """The most specific active SLA policy matching a ticket's category (or its parent),
-    priority and channel; None when no policy applies."""
-    from django.db.models import Q
-
-    from tickets.models import SlaPolicy
-
-    categories = [c.pk for c in (category, category.parent if category else None) if c]
-    candidates = (
-        SlaPolicy.objects.filter(is_active=True)
-        .filter(
-            Q(category__isnull=True) | Q(category__in=categories),
-            Q(priority__isnull=True) | Q(priority=priority),
-            Q(channel="") | Q(channel=channel),
-        )
-        .select_related("calendar")
-    )
+    priority and channel; None when no policy applies. ``policies`` (from
+    :func:`sla_policy_list`) spares a query per ticket when the caller matches many."""
+    if policies is None:
+        policies = sla_policy_list()
+    categories = {c.pk for c in (category, category.parent if category else None) if c}
+    candidates = [
+        policy
+        for policy in policies
+        if (policy.category_id is None or policy.category_id in categories)
+        and (policy.priority is None or policy.priority == priority)
+        and policy.channel in ("", channel)
+    ]
 
     def specificity(policy) -> tuple:
         exact_category = category is not None and policy.category_id == category.pk
@@ -104,7 +115,10 @@ def ticket_list(
 ) -> QuerySet[Ticket]:
     """The centre's ticket list, filtered. ``assignee`` is a user id, "me" or "none";
     dates are days in Seoul; every word of ``q`` must appear somewhere in the ticket."""
-    tickets = Ticket.objects.select_related("category", "citizen", "assignee", "department")
+    # category__parent__parent: each row shows its category's path (the tree is 2–3 deep).
+    tickets = Ticket.objects.select_related(
+        "category__parent__parent", "citizen", "assignee", "department"
+    )
     if status:
         tickets = tickets.filter(status=status)
     if category is not None:
@@ -134,9 +148,10 @@ def ticket_list(
         tickets = tickets.filter(created_at__lt=datetime.combine(next_day, time.min, seoul))
     if citizen.strip():
         value = citizen.strip()
-        tickets = tickets.filter(
-            Q(citizen__in=Citizen.objects.by_phone(value)) | Q(citizen__name__icontains=value)
-        )
+        # The citizens first, then their tickets by index: an OR across the join makes
+        # PostgreSQL read every ticket.
+        matching = Citizen.objects.by_phone(value) | Citizen.objects.filter(name__icontains=value)
+        tickets = tickets.filter(citizen__in=matching)
     for term in q.split():
         tickets = tickets.filter(_text_matches(term))
     return tickets.order_by(*TICKET_SORTS.get(sort, TICKET_SORTS["-created"]))

@@ -42,7 +42,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.selectors import sla_policy_for
+from tickets.selectors import sla_policy_for, sla_policy_list
 from tickets.sla import WorkingTime
 
 DEFAULT_CALENDAR = WorkingTime()
@@ -351,12 +351,25 @@ def sla_check(*, now: datetime | None = None) -> list[SlaAlert]:
     resumed: dict[int, list[TicketEvent]] = {}
     for event in TicketEvent.objects.filter(ticket__in=tickets, type=TicketEvent.Type.RESUMED):
         resumed.setdefault(event.ticket_id, []).append(event)
-    calendars: dict[tuple, WorkingTime] = {}  # one policy look-up per kind of ticket
+    policies = sla_policy_list()
+    working_times: dict[int, WorkingTime] = {}  # one read of closures per calendar
+    calendars: dict[tuple, WorkingTime] = {}  # one policy match per kind of ticket
     created = []
     for ticket in tickets:
         key = (ticket.category_id, ticket.priority, ticket.channel)
         if key not in calendars:
-            calendars[key] = _ticket_calendar(ticket)
+            policy = sla_policy_for(
+                category=ticket.category,
+                priority=ticket.priority,
+                channel=ticket.channel,
+                policies=policies,
+            )
+            if policy is None:
+                calendars[key] = DEFAULT_CALENDAR
+            else:
+                if policy.calendar_id not in working_times:
+                    working_times[policy.calendar_id] = policy.calendar.working_time()
+                calendars[key] = working_times[policy.calendar_id]
         calendar = calendars[key]
         pauses = _completed_pauses(resumed.get(ticket.pk, []))
         for field in _open_clocks(ticket):
