@@ -462,3 +462,34 @@ def test_the_sla_can_be_paused_and_resumed_from_the_page(client, agent_user, tic
     ticket.refresh_from_db()
     assert ticket.sla_paused_at is None
     assert ticket.events.filter(type=TicketEvent.Type.RESUMED).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_on_postgresql_the_text_search_is_answered_from_the_trigram_indexes(agent_user):
+    """Each searched column and the notes have a pg_trgm index on exactly the expression the
+    search filters on; EXPLAIN (with scans disfavoured) must use them, not read every row."""
+    from django.db import connection
+
+    from tickets.selectors import _text_matches
+
+    ticket_create(subject="포트홀 신고", channel="voice")
+    matching = Ticket.objects.filter(_text_matches("포트홀")).order_by().values("pk")
+    sql, params = matching.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in (
+        "ticket_number_trgm",
+        "ticket_subject_trgm",
+        "ticket_description_trgm",
+        "ticket_answer_trgm",
+    ):
+        assert index in plan, plan
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        notes = TicketEvent.objects.filter(type="commented", data__text__icontains="포트홀")
+        sql, params = notes.values("ticket_id").query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        assert "ticketevent_note_trgm" in "\n".join(row[0] for row in cursor.fetchall())
