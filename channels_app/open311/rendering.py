@@ -11,6 +11,7 @@ and date-times ISO 8601 with Seoul's +09:00 offset.
 import json
 import re
 from datetime import datetime
+from functools import cache
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from django.conf import settings
@@ -108,10 +109,15 @@ def service_definition_record(service: Category, attributes: list[ServiceAttribu
     }
 
 
+@cache
+def _track_url() -> str:
+    return settings.PUBLIC_BASE_URL + reverse("track")
+
+
 def service_notice(ticket: Ticket) -> str:
     return _(
         "Received by the 120 call centre as %(number)s. Track it with this number at %(url)s."
-    ) % {"number": ticket.number, "url": settings.PUBLIC_BASE_URL + reverse("track")}
+    ) % {"number": ticket.number, "url": _track_url()}
 
 
 def created_record(ticket: Ticket) -> dict:
