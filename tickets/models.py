@@ -255,6 +255,7 @@ class TicketEvent(models.Model):
         INFO_PROVIDED = "info_provided", _("Information provided")
         RETURNED = "returned", _("Returned by department")
         ANSWER_SENT = "answer_sent", _("Answer sent to the citizen")
+        ANSWER_NOT_SENT = "answer_not_sent", _("Answer could not be sent to the citizen")
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         PAUSED = "paused", _("SLA paused")
         RESUMED = "resumed", _("SLA resumed")

@@ -243,6 +243,8 @@ def test_an_answer_without_a_reachable_citizen_is_kept_and_the_centre_is_left_to
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.ANSWERED
     assert not events_of(ticket, TicketEvent.Type.ANSWER_SENT)
+    (not_sent,) = events_of(ticket, TicketEvent.Type.ANSWER_NOT_SENT)
+    assert not_sent.actor == officer_user and not not_sent.public
     client.force_login(agent_user)
     panel = client.get(reverse("ticket-department-panel", args=[ticket.pk]))
     assert "could not be sent to the citizen" in panel.content.decode()

@@ -254,10 +254,17 @@ def _answer_text(ticket: Ticket, text: str) -> tuple[str, str]:
 def ticket_answer_deliver(*, ticket: Ticket, actor: User | None, text: str) -> TicketEvent | None:
     """Send an answer to the citizen through the channel of origin (SMS, KakaoTalk, email for
     web chat) or leave a call-back task for an agent. Returns the ANSWER_SENT event, or None
-    when the citizen left no way to reach them."""
+    when the citizen left no way to reach them (then an ANSWER_NOT_SENT event says so)."""
     text = _required(text, _("Write the answer for the citizen."))
     route = _delivery_route(ticket)
     if route is None:
+        # On the record, so the centre sees in the timeline why the citizen heard nothing.
+        TicketEvent.objects.create(
+            ticket=ticket,
+            type=TicketEvent.Type.ANSWER_NOT_SENT,
+            actor=actor,
+            data={"reason": _("No phone, KakaoTalk or email on record.")},
+        )
         return None
     citizen = ticket.citizen
     with transaction.atomic():
