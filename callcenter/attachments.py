@@ -30,29 +30,35 @@ def _root() -> Path:
     return Path(settings.MEDIA_ROOT) / "attachments"
 
 
-def attachment_store(*, contact_id: int, upload: UploadedFile) -> dict:
-    """Check and store one upload; returns the item kept in ``Message.attachments``."""
+def attachment_type(upload: UploadedFile) -> str:
+    """The upload's MIME type, checked: within the size limit and an allowed type by its
+    content (never the file name or the browser's claim). Chat and ticket files alike."""
     if upload.size > settings.CHAT_MAX_UPLOAD_BYTES:
         limit_mb = settings.CHAT_MAX_UPLOAD_BYTES // (1024 * 1024)
         raise ValidationError(_("Files are limited to %(size)s MB.") % {"size": limit_mb})
     head = upload.read(8192)
     upload.seek(0)
     kind = filetype.guess(head)
-    # The content decides the type, never the file name or the browser's claim.
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise ValidationError(_("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent."))
+    return kind.mime
+
+
+def attachment_store(*, contact_id: int, upload: UploadedFile) -> dict:
+    """Check and store one upload; returns the item kept in ``Message.attachments``."""
+    mime = attachment_type(upload)
     item_id = uuid.uuid4().hex
-    relative = Path(str(contact_id)) / f"{item_id}.{ALLOWED_TYPES[kind.mime]}"
+    relative = Path(str(contact_id)) / f"{item_id}.{ALLOWED_TYPES[mime]}"
     path = _root() / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
-    name = Path(upload.name or f"file.{ALLOWED_TYPES[kind.mime]}").name[:120]
+    name = Path(upload.name or f"file.{ALLOWED_TYPES[mime]}").name[:120]
     return {
         "id": item_id,
         "name": name,
-        "content_type": kind.mime,
+        "content_type": mime,
         "size": upload.size,
         "path": str(relative),
     }

@@ -13,6 +13,7 @@ from callcenter import routing
 from callcenter.attachments import attachment_message_create
 from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
+from callcenter.selectors import citizen_phone_revealable
 from callcenter.services import personal_data_access_log
 from channels_app import events
 from channels_app.events import message_payload
@@ -159,16 +160,8 @@ def contact_attachment(request: HttpRequest, contact_id: int) -> JsonResponse:
 def citizen_reveal_phone(request: HttpRequest, citizen_id: int) -> JsonResponse:
     """Show a citizen's full phone to staff serving them; every look is logged."""
     citizen = get_object_or_404(Citizen, pk=citizen_id)
-    if not user_roles(request.user) & {SUPERVISOR, ADMINISTRATOR}:
-        agent = Agent.objects.filter(user=request.user).first()
-        serving = (
-            agent is not None
-            and citizen.contacts.filter(
-                agent=agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
-            ).exists()
-        )
-        if not serving:
-            raise PermissionDenied("Only the agent serving this citizen may see the number.")
+    if not citizen_phone_revealable(user=request.user, citizen=citizen):
+        raise PermissionDenied("Only the agent serving this citizen may see the number.")
     personal_data_access_log(
         user=request.user,
         citizen=citizen,

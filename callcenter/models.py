@@ -248,6 +248,19 @@ class Citizen(models.Model):
     def masked_phone(self) -> str:
         return mask_phone(self.phone.as_national if self.phone else "")
 
+    @property
+    def message_language(self) -> str:
+        """The language to write to this citizen in: theirs when the site has it, else
+        the site's default (Korean)."""
+        from django.conf import settings
+
+        languages = {code for code, _name in settings.LANGUAGES}
+        return (
+            self.preferred_language
+            if self.preferred_language in languages
+            else (settings.LANGUAGE_CODE)
+        )
+
 
 class ContactQuerySet(models.QuerySet):
     def waiting(self) -> "ContactQuerySet":

@@ -173,3 +173,15 @@ def live_contacts(limit: int = 100) -> QuerySet[Contact]:
         .select_related("queue", "agent", "citizen")
         .order_by("queued_at")[:limit]
     )
+
+
+def citizen_phone_revealable(*, user, citizen) -> bool:
+    """Whether ``user`` may see ``citizen``'s full phone: supervisors and administrators,
+    or the agent serving the citizen right now (answered, not yet through wrap-up)."""
+    from callcenter.roles import ADMINISTRATOR, SUPERVISOR, user_roles
+
+    if user_roles(user) & {SUPERVISOR, ADMINISTRATOR}:
+        return True
+    return citizen.contacts.filter(
+        agent__user=user, answered_at__isnull=False, wrapup_ended_at__isnull=True
+    ).exists()

@@ -235,3 +235,29 @@ def test_breaches_are_listed_read_only_in_admin_for_reports(roads, admin_client)
     assert response.content.decode().count(ticket.number) == 2
     alert = ticket.sla_alerts.first()
     assert admin_client.post(f"/admin/tickets/slaalert/{alert.pk}/delete/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_reopened_tickets_resolution_clock_warns_at_80_percent_from_the_reopening(
+    roads, agent_user
+):
+    from tickets.services import ticket_reopen
+
+    # A long target elsewhere widens the check's horizon, so the 80 % rule itself decides.
+    SlaPolicy.objects.create(
+        name="민원 일반",
+        calendar=BusinessCalendar.objects.get(),
+        first_response_minutes=60,
+        resolution_minutes=5 * 9 * 60,
+    )
+    ticket = pothole(roads, at(2026, 11, 23, 9), assignee=agent_user)
+    ticket_resolve(ticket=ticket, actor=agent_user, answer="보수 완료", at=at(2026, 11, 23, 9, 30))
+    # Reopened Wednesday 09:00: three working hours again, due 12:00; 80 % is 11:24.
+    ticket_reopen(ticket=ticket, actor=agent_user, reason="다시 패임", at=at(2026, 11, 25, 9))
+    ticket.refresh_from_db()
+    assert ticket.resolution_due == at(2026, 11, 25, 12)
+    # Counted from the creation, 20 of 21 working hours would be gone by 11:00.
+    assert sla_check(now=at(2026, 11, 25, 11)) == []
+    assert sla_check(now=at(2026, 11, 25, 11, 23)) == []
+    [warning] = sla_check(now=at(2026, 11, 25, 11, 24))
+    assert (warning.clock, warning.level) == (Clock.RESOLUTION, Level.WARNING)

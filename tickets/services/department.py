@@ -5,7 +5,6 @@ Each step is one transaction with its TicketEvent; the people it concerns hear o
 (``channels_app.events.publish_ticket_notice``) once it has committed.
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
@@ -23,21 +22,20 @@ from tickets.services.core import ticket_transfer
 DEPARTMENT_STATUSES = frozenset({Ticket.Status.TRANSFERRED, Ticket.Status.ANSWERED})
 
 
+# The steps that decide whether a department's question is still open: the latest of them
+# is the question itself.
+QUESTION_STEPS = (
+    TicketEvent.Type.INFO_REQUESTED,
+    TicketEvent.Type.INFO_PROVIDED,
+    TicketEvent.Type.TRANSFERRED,
+    TicketEvent.Type.RETURNED,
+)
+
+
 def info_request_pending(ticket: Ticket) -> TicketEvent | None:
     """The department's latest question to the centre, unless answered or the ticket was
     transferred again since."""
-    last = (
-        ticket.events.filter(
-            type__in=[
-                TicketEvent.Type.INFO_REQUESTED,
-                TicketEvent.Type.INFO_PROVIDED,
-                TicketEvent.Type.TRANSFERRED,
-                TicketEvent.Type.RETURNED,
-            ]
-        )
-        .order_by("-id")
-        .first()
-    )
+    last = ticket.events.filter(type__in=QUESTION_STEPS).order_by("-id").first()
     return last if last is not None and last.type == TicketEvent.Type.INFO_REQUESTED else None
 
 
@@ -240,10 +238,7 @@ def _delivery_route(ticket: Ticket) -> str | None:
 
 def _answer_text(ticket: Ticket, text: str) -> tuple[str, str]:
     """Subject and body of the answer, in the citizen's language when the site has it."""
-    language = ticket.citizen.preferred_language
-    if language not in dict(settings.LANGUAGES):
-        language = settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(ticket.citizen.message_language):
         subject = _("Answer to your inquiry {number}").format(number=ticket.number)
         body = _("[City 120] Answer to your inquiry {number} ({subject}):\n{text}").format(
             number=ticket.number, subject=ticket.subject, text=text

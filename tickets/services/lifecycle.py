@@ -17,15 +17,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import filetype
-from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from callcenter.attachments import ALLOWED_TYPES, attachment_type
 from callcenter.models import Contact, User
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 from channels_app.events import publish_ticket_notice
@@ -41,13 +40,6 @@ from tickets.services.sla import sla_due_times
 
 REOPENABLE = frozenset({Ticket.Status.RESOLVED, Ticket.Status.CLOSED})
 REPEAT_WINDOW = timedelta(days=7)
-ATTACHMENT_TYPES = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "application/pdf": "pdf",
-}
 
 
 def _is_supervisor(user: User | None) -> bool:
@@ -58,9 +50,21 @@ def _iso(value) -> str | None:
     return timezone.localtime(value).isoformat() if value else None
 
 
-def _event(ticket: Ticket, type_: str, actor: User | None, public: bool = False, **data):
+def _event(
+    ticket: Ticket,
+    type_: str,
+    actor: User | None,
+    public: bool = False,
+    created_at: datetime | None = None,
+    **data,
+):
     return TicketEvent.objects.create(
-        ticket=ticket, type=type_, actor=actor, data=data, public=public
+        ticket=ticket,
+        type=type_,
+        actor=actor,
+        data=data,
+        public=public,
+        created_at=created_at or timezone.now(),
     )
 
 
@@ -135,6 +139,7 @@ def ticket_reopen(
             ticket,
             TicketEvent.Type.REOPENED,
             actor,
+            created_at=at,
             **{
                 "from": previous,
                 "reason": reason,
@@ -189,24 +194,20 @@ def ticket_attachment_add(
 ) -> TicketAttachment:
     """Keep an image or PDF with the ticket. The content decides the type, never the name;
     files are stored under a random name and served only through a role-checked view."""
-    if upload.size > settings.CHAT_MAX_UPLOAD_BYTES:
-        limit = filesizeformat(settings.CHAT_MAX_UPLOAD_BYTES)
-        raise ValueError(_("Attachments are limited to %(size)s.") % {"size": limit})
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in ATTACHMENT_TYPES:
-        raise ValueError(_("Only images (PNG, JPEG, GIF, WebP) and PDF files can be attached."))
+    try:
+        mime = attachment_type(upload)
+    except ValidationError as error:
+        raise ValueError(error.messages[0]) from error
     name = Path(upload.name or "file").name[:200]
     attachment = TicketAttachment(
         ticket=ticket,
         name=name,
-        content_type=kind.mime,
+        content_type=mime,
         size=upload.size,
         public=public,
         uploaded_by=actor,
     )
-    attachment.file.save(f"{uuid.uuid4().hex}.{ATTACHMENT_TYPES[kind.mime]}", upload, save=False)
+    attachment.file.save(f"{uuid.uuid4().hex}.{ALLOWED_TYPES[mime]}", upload, save=False)
     try:
         with transaction.atomic():
             attachment.save()

@@ -11,8 +11,9 @@ Rules, in working time:
 - a move (another category or priority, or a transfer without an explicit due) restarts
   nothing: the clocks keep the working time they have used since creation, pauses not
   counted, and the new policy's target is measured from the creation;
-- a clock warns once 80 % of its span (creation → due, pauses not counted) has elapsed and
-  is breached once its due time has passed. Each alert is one ``SlaAlert`` row per ticket,
+- a clock warns once 80 % of its span (creation → due, pauses not counted; for the
+  resolution clock of a reopened ticket, reopening → due) has elapsed and is breached once
+  its due time has passed. Each alert is one ``SlaAlert`` row per ticket,
   clock, level and due time: concurrent checks notify once, and a moved due time can warn
   again.
 
@@ -235,17 +236,25 @@ def ticket_sla_recompute(
 
 
 # --- the periodic check ---------------------------------------------------------------------
-def _warning_horizon(now: datetime) -> datetime:
+def _working_times(policies: list[SlaPolicy]) -> dict[int, WorkingTime]:
+    """Each policy calendar as a calculator, by calendar id (one read of its closures)."""
+    working_times: dict[int, WorkingTime] = {}
+    for policy in policies:
+        if policy.calendar_id not in working_times:
+            working_times[policy.calendar_id] = policy.calendar.working_time()
+    return working_times
+
+
+def _warning_horizon(
+    now: datetime, policies: list[SlaPolicy], working_times: dict[int, WorkingTime]
+) -> datetime:
     """The latest due time that can be at 80 % now: 20 % of the longest target of each
     active policy ahead, in that policy's calendar. Later due times are not looked at."""
     horizon = now
-    calendars: dict[int, WorkingTime] = {}
-    for policy in SlaPolicy.objects.filter(is_active=True).select_related("calendar"):
-        if policy.calendar_id not in calendars:
-            calendars[policy.calendar_id] = policy.calendar.working_time()
+    for policy in policies:
         longest = max(policy.first_response_minutes, policy.resolution_minutes)
         reach = timedelta(minutes=longest) * (1 - WARNING_RATIO)
-        horizon = max(horizon, calendars[policy.calendar_id].add(now, reach))
+        horizon = max(horizon, working_times[policy.calendar_id].add(now, reach))
     return horizon
 
 
@@ -260,10 +269,17 @@ def _breached(clock: str) -> Exists:
     )
 
 
-def sla_candidates(*, now: datetime) -> QuerySet[Ticket]:
+def sla_candidates(
+    *,
+    now: datetime,
+    policies: list[SlaPolicy] | None = None,
+    working_times: dict[int, WorkingTime] | None = None,
+) -> QuerySet[Ticket]:
     """Active, running tickets with a clock due within the warning horizon and not yet
     breached at that due time: the only ones a check needs to look at."""
-    horizon = _warning_horizon(now)
+    policies = sla_policy_list() if policies is None else policies
+    working_times = _working_times(policies) if working_times is None else working_times
+    horizon = _warning_horizon(now, policies, working_times)
     first_response = Q(
         first_responded_at__isnull=True, first_response_due__lte=horizon
     ) & ~_breached(Clock.FIRST_RESPONSE)
@@ -340,7 +356,9 @@ def sla_check(*, now: datetime | None = None) -> list[SlaAlert]:
     """Warn at 80 % and record breaches at 100 % of every running clock; returns the alerts
     this call created (another process running at the same time creates the rest)."""
     now = now or timezone.now()
-    tickets = list(sla_candidates(now=now))
+    policies = sla_policy_list()
+    working_times = _working_times(policies)
+    tickets = list(sla_candidates(now=now, policies=policies, working_times=working_times))
     if not tickets:
         return []
     known = set(
@@ -349,10 +367,15 @@ def sla_check(*, now: datetime | None = None) -> list[SlaAlert]:
         )
     )
     resumed: dict[int, list[TicketEvent]] = {}
-    for event in TicketEvent.objects.filter(ticket__in=tickets, type=TicketEvent.Type.RESUMED):
-        resumed.setdefault(event.ticket_id, []).append(event)
-    policies = sla_policy_list()
-    working_times: dict[int, WorkingTime] = {}  # one read of closures per calendar
+    reopened: dict[int, datetime] = {}  # a reopening restarts the resolution clock
+    steps = TicketEvent.objects.filter(
+        ticket__in=tickets, type__in=[TicketEvent.Type.RESUMED, TicketEvent.Type.REOPENED]
+    ).order_by("id")
+    for event in steps:
+        if event.type == TicketEvent.Type.RESUMED:
+            resumed.setdefault(event.ticket_id, []).append(event)
+        else:
+            reopened[event.ticket_id] = event.created_at
     calendars: dict[tuple, WorkingTime] = {}  # one policy match per kind of ticket
     created = []
     for ticket in tickets:
@@ -364,20 +387,18 @@ def sla_check(*, now: datetime | None = None) -> list[SlaAlert]:
                 channel=ticket.channel,
                 policies=policies,
             )
-            if policy is None:
-                calendars[key] = DEFAULT_CALENDAR
-            else:
-                if policy.calendar_id not in working_times:
-                    working_times[policy.calendar_id] = policy.calendar.working_time()
-                calendars[key] = working_times[policy.calendar_id]
+            calendars[key] = (
+                working_times[policy.calendar_id] if policy is not None else DEFAULT_CALENDAR
+            )
         calendar = calendars[key]
         pauses = _completed_pauses(resumed.get(ticket.pk, []))
         for field in _open_clocks(ticket):
             clock = Clock.FIRST_RESPONSE if field == "first_response_due" else Clock.RESOLUTION
             due = getattr(ticket, field)
-            level = _level(
-                calendar=calendar, start=ticket.created_at, due=due, now=now, pauses=pauses
-            )
+            start = ticket.created_at
+            if clock == Clock.RESOLUTION:
+                start = reopened.get(ticket.pk, start)
+            level = _level(calendar=calendar, start=start, due=due, now=now, pauses=pauses)
             if level is None or (ticket.pk, clock, level, due) in known:
                 continue
             alert = _alert_create(ticket, clock=clock, level=level, due=due, now=now)

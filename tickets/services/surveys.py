@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from callcenter.models import CallbackRequest, Channel, Citizen
-from channels_app.messaging import kakao_send, sms_send
+from channels_app.messaging import message_send
 from channels_app.models import OutboundMessage
 from tickets.models import Survey, SurveyAnswer, Ticket, TicketEvent
 
@@ -219,16 +219,13 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
 
 def _survey_message_send(*, survey: Survey, url: str) -> OutboundMessage:
     citizen = survey.citizen
-    languages = {code for code, _name in settings.LANGUAGES}
-    language = citizen.preferred_language
-    with translation.override(language if language in languages else settings.LANGUAGE_CODE):
+    with translation.override(citizen.message_language):
         body = _(
             "[120] Were you satisfied with how we handled your inquiry %(number)s? "
             "Please tell us: %(url)s"
         ) % {"number": survey.ticket.number, "url": url}
-    if survey.method == Survey.Method.KAKAO:
-        return kakao_send(user_key=citizen.kakao_user_key, body=body)
-    return sms_send(to=citizen.phone.as_e164, body=body)
+    to = citizen.kakao_user_key if survey.method == Survey.Method.KAKAO else citizen.phone.as_e164
+    return message_send(channel=survey.method, to=to, body=body)
 
 
 def survey_answer(

@@ -32,7 +32,7 @@ from tickets.forms_department import (
     InfoRequestForm,
 )
 from tickets.models import Department, Officer, Ticket, TicketEvent
-from tickets.services.department import DEPARTMENT_STATUSES
+from tickets.services.department import DEPARTMENT_STATUSES, QUESTION_STEPS
 
 # The steps between the centre and a department; comments and other internal notes of the
 # centre are not the department's business.
@@ -42,14 +42,7 @@ DEPARTMENT_STEPS = [
     TicketEvent.Type.INFO_PROVIDED,
     TicketEvent.Type.ANSWERED,
     TicketEvent.Type.ANSWER_SENT,
-    TicketEvent.Type.RETURNED,
-]
-# The steps that decide whether a department's question is still open (see
-# services.info_request_pending).
-QUESTION_STEPS = [
-    TicketEvent.Type.INFO_REQUESTED,
-    TicketEvent.Type.INFO_PROVIDED,
-    TicketEvent.Type.TRANSFERRED,
+    TicketEvent.Type.ANSWER_NOT_SENT,
     TicketEvent.Type.RETURNED,
 ]
 INBOX_TABS = {
@@ -87,6 +80,7 @@ STEP_TEXT = {
     TicketEvent.Type.INFO_PROVIDED: "text",
     TicketEvent.Type.ANSWERED: "answer",
     TicketEvent.Type.RETURNED: "reason",
+    TicketEvent.Type.ANSWER_NOT_SENT: "reason",
 }
 
 
@@ -286,9 +280,7 @@ def _panel(
         "pending_question": services.info_request_pending(ticket),
         "returned": last if last and last.type == TicketEvent.Type.RETURNED else None,
         # The department answered but the citizen left no way to send it: the centre must.
-        "answer_unsent": bool(
-            last and last.type == TicketEvent.Type.ANSWERED and last.data.get("by") == "department"
-        ),
+        "answer_unsent": bool(last and last.type == TicketEvent.Type.ANSWER_NOT_SENT),
         "can_transfer": ticket.is_active,
         "transfer_form": transfer_form or DepartmentTransferForm(),
         "info_form": info_form or InfoProvideForm(),

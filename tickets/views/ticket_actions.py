@@ -72,13 +72,15 @@ def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_resolve(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(ticket_id)
-
-    def resolve(data: dict) -> None:
-        if not ticket.is_active:
-            raise ValueError(_("Only an active ticket can be resolved; reopen it first."))
-        services.ticket_resolve(ticket=ticket, actor=request.user, answer=data["answer"])
-
-    return _act(request, ticket, TicketResolveForm(request.POST), resolve, _("Ticket resolved."))
+    return _act(
+        request,
+        ticket,
+        TicketResolveForm(request.POST),
+        lambda data: services.ticket_resolve(
+            ticket=ticket, actor=request.user, answer=data["answer"]
+        ),
+        _("Ticket resolved."),
+    )
 
 
 @role_required(*CENTRE)

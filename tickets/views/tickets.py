@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.attachments import attachment_public
-from callcenter.models import Agent
 from callcenter.privacy import mask_rrn
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
+from callcenter.selectors import citizen_phone_revealable
 from knowledge.selectors import article_search
 from tickets import selectors
 from tickets.forms import (
@@ -105,17 +105,10 @@ def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
 
 
 def _can_reveal_phone(request: HttpRequest, ticket: Ticket) -> bool:
-    """Mirrors citizen-reveal-phone: supervisors, or the agent serving the citizen now."""
-    if ticket.citizen is None or not ticket.citizen.phone:
-        return False
-    if _is_supervisor(request):
-        return True
-    agent = Agent.objects.filter(user=request.user).first()
-    return (
-        agent is not None
-        and ticket.citizen.contacts.filter(
-            agent=agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
-        ).exists()
+    """Whether the "show" button works for this user (the reveal endpoint's own rule)."""
+    citizen = ticket.citizen
+    return bool(citizen and citizen.phone) and citizen_phone_revealable(
+        user=request.user, citizen=citizen
     )
 
 
