@@ -6,8 +6,10 @@ PIP_STAMP := $(VENV)/.requirements-installed
 NPM_STAMP := node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in SMS, surveys and Open311 answers; follows PORT unless set.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install lint messages bench bench-tickets clean
+.PHONY: run devenv test install lint messages bench bench-tickets clean
 
 $(PIP_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,11 +21,16 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(PIP_STAMP) $(NPM_STAMP)
 
-run: install
+run: install devenv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo "Open120 → http://$(HOST):$(PORT)/  (Ctrl+C stops the web server and the worker)"
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) PUBLIC_BASE_URL="$(PUBLIC_BASE_URL)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+
+# var/development.env: this checkout's SECRET_KEY and PUBLIC_BASE_URL, read by the settings,
+# so `python manage.py …` in another shell works as the README shows and matches the server.
+devenv: $(PIP_STAMP)
+	$(PY) -m callcenter.devenv --public-base-url "$(PUBLIC_BASE_URL)"
 
 test: install
 	$(PY) -m pytest

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from callcenter.models import (
     Agent,
     AgentPresenceEvent,
+    CallbackEvent,
     CallbackRequest,
     CannedReply,
     Citizen,
@@ -166,9 +167,45 @@ class CannedReplyAdmin(admin.ModelAdmin):
     search_fields = ("title", "text")
 
 
+class CallbackEventInline(admin.TabularInline):
+    model = CallbackEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "type", "actor", "data")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "__str__", "status", "assigned_to")
-    list_filter = ("status",)
+    """Read-only: call-backs change only through the work list's services, which keep the
+    state moving forward and write the history rows shown below."""
+
+    list_display = ("created_at", "__str__", "queue", "source", "status", "assigned_to")
+    list_filter = ("status", "source", "queue")
     search_fields = ("note",)
-    raw_id_fields = ("citizen", "contact", "assigned_to")
+    exclude = ("phone",)
+    readonly_fields = (
+        "__str__",
+        "citizen",
+        "contact",
+        "ticket",
+        "queue",
+        "source",
+        "note",
+        "status",
+        "assigned_to",
+        "attempts",
+        "result",
+        "due_at",
+        "created_at",
+    )
+    inlines = [CallbackEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

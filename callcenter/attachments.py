@@ -97,6 +97,10 @@ def attachment_message_create(
     from callcenter.services import message_create
 
     item = attachment_store(contact_id=contact.pk, upload=upload)
-    return message_create(
-        contact=contact, sender=sender, sender_user=sender_user, text=text, attachments=[item]
-    )
+    try:
+        return message_create(
+            contact=contact, sender=sender, sender_user=sender_user, text=text, attachments=[item]
+        )
+    except Exception:
+        attachment_path(item).unlink(missing_ok=True)  # a refused message leaves no file
+        raise

@@ -7,17 +7,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from phonenumber_field.phonenumber import to_python
 
 from callcenter import routing
 from callcenter.attachments import attachment_message_create
+from callcenter.callbacks import callback_request_create
+from callcenter.korean import josa_resolve
 from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
 from callcenter.selectors import citizen_phone_revealable
 from callcenter.services import personal_data_access_log
 from channels_app import events
 from channels_app.events import message_payload
-from tickets.forms import ContactTicketForm
+from tickets.forms import ContactTicketForm, TicketOutcome
+from tickets.models import Ticket
 from tickets.services import contact_ticket_save
 
 STAFF = (AGENT, SUPERVISOR, ADMINISTRATOR)
@@ -40,15 +42,25 @@ def _ticket_initial(contact: Contact) -> dict:
     ticket = contact.tickets.order_by("id").first()
     if ticket is None:
         first = contact.messages.filter(sender=Message.Sender.CITIZEN).order_by("id").first()
-        return {"description": first.text if first else "", "outcome": "resolve"}
+        return {"description": first.text if first else "", "outcome": TicketOutcome.KEEP_OPEN}
     return {
         "category": ticket.category_id,
         "subject": ticket.subject,
         "description": ticket.description,
         "answer": ticket.answer,
         "department": ticket.department_id,
-        "outcome": "transfer" if ticket.department_id else "resolve",
+        "outcome": _saved_outcome(ticket),
     }
+
+
+def _saved_outcome(ticket: Ticket) -> TicketOutcome:
+    """The outcome the ticket was saved with: the form must show it, or saving again (or
+    finishing wrap-up from the form) would apply a choice the agent never made."""
+    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        return TicketOutcome.RESOLVE
+    if ticket.status == Ticket.Status.TRANSFERRED:
+        return TicketOutcome.TRANSFER
+    return TicketOutcome.KEEP_OPEN
 
 
 def _panel_context(contact: Contact, form: ContactTicketForm | None = None) -> dict:
@@ -95,21 +107,27 @@ def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
                     subject=data["subject"],
                     description=data["description"],
                     answer=data["answer"],
-                    resolve=data["outcome"] == "resolve",
-                    department=data["department"] if data["outcome"] == "transfer" else None,
+                    resolve=data["outcome"] == TicketOutcome.RESOLVE,
+                    department=(
+                        data["department"] if data["outcome"] == TicketOutcome.TRANSFER else None
+                    ),
                     transfer_note=data["transfer_note"],
                 )
                 if data["callback"]:
-                    number = to_python(data["callback_phone"], region="KR")
-                    if number is None or not number.is_valid():
-                        raise ValidationError({"callback_phone": _("Enter a valid phone number.")})
-                    CallbackRequest.objects.create(
-                        citizen=contact.citizen,
-                        contact=contact,
-                        phone=number.as_e164,
-                        assigned_to=contact.agent,
-                        note=data["subject"],
-                    )
+                    try:
+                        # The agent who promised the call-back keeps it.
+                        callback_request_create(
+                            phone=data["callback_phone"],
+                            source=CallbackRequest.Source.CONSOLE,
+                            citizen=contact.citizen,
+                            contact=contact,
+                            ticket=ticket,
+                            agent=contact.agent,
+                            actor=request.user,
+                            note=data["subject"],
+                        )
+                    except ValidationError as error:
+                        raise ValidationError({"callback_phone": error.messages}) from error
                 if "wrapup" in request.POST:
                     routing.contact_wrapup_complete(contact=contact, agent=contact.agent)
         except ValidationError as error:
@@ -118,7 +136,7 @@ def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
         except (ValueError, routing.RoutingError) as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Ticket %s saved.") % ticket.number)
+            messages.success(request, josa_resolve(_("Ticket %s saved.") % ticket.number))
             form = None
             contact.refresh_from_db()
             events.publish_contact_updated(contact)
@@ -174,7 +192,11 @@ def citizen_reveal_phone(request: HttpRequest, citizen_id: int) -> JsonResponse:
 @role_required(*STAFF)
 @require_GET
 def transfer_targets(request: HttpRequest) -> JsonResponse:
-    agents = Agent.objects.filter(presence=Presence.AVAILABLE).exclude(user=request.user)
+    agents = (
+        Agent.objects.filter(presence=Presence.AVAILABLE)
+        .with_open_console()
+        .exclude(user=request.user)
+    )
     return JsonResponse(
         {
             "agents": [

@@ -11,6 +11,8 @@ class KoreanFirstLocaleMiddleware:
 
     City PCs and kiosks often carry an English browser locale; staff and citizens should
     still see Korean until they choose English with the language switch (a cookie).
+    ``?lang=en`` on any page (the switch's links, a link from a city website) chooses the
+    language for that request and remembers it in the cookie.
     """
 
     def __init__(self, get_response) -> None:
@@ -18,11 +20,22 @@ class KoreanFirstLocaleMiddleware:
         self.supported = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        asked = request.GET.get("lang", "")
+        if asked not in self.supported:
+            asked = ""
+        chosen = asked or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if asked:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                asked,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+            )
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response

@@ -13,9 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
-from callcenter.privacy import mask_phone
+from callcenter.privacy import mask_phone, mask_phones_in_text
 
 
 class User(AbstractUser):
@@ -123,6 +124,29 @@ class Presence(models.TextChoices):
     NOT_RESPONDING = "not_responding", _("Not responding")
 
 
+def socket_cutoff(now=None):
+    """Sockets not refreshed since this moment are gone (PRESENCE_GRACE_SECONDS ago)."""
+    from django.conf import settings
+
+    return (now or timezone.now()) - timedelta(seconds=settings.PRESENCE_GRACE_SECONDS)
+
+
+class AgentQuerySet(models.QuerySet):
+    def with_open_console(self, now=None) -> "AgentQuerySet":
+        """Agents with a console socket open now: the only ones the router may ring."""
+        live = SocketConnection.objects.filter(
+            agent=models.OuterRef("pk"), seen_at__gte=socket_cutoff(now)
+        )
+        return self.filter(models.Exists(live))
+
+    def signed_in(self, now=None) -> "AgentQuerySet":
+        """Agents not offline whose console was open within the grace period: those a
+        citizen may still expect (a console reloading counts; a closed one does not)."""
+        return self.exclude(presence=Presence.OFFLINE).filter(
+            console_seen_at__gte=socket_cutoff(now)
+        )
+
+
 class Agent(models.Model):
     """The agent profile of a user: skills, chat capacity and current presence."""
 
@@ -142,6 +166,14 @@ class Agent(models.Model):
         default=timezone.now,
         help_text=_("When the agent last became free; the longest idle is offered first."),
     )
+    console_seen_at = models.DateTimeField(
+        _("console last seen at"),
+        null=True,
+        blank=True,
+        help_text=_("When a console socket of this agent was last known open."),
+    )
+
+    objects = AgentQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name"]
@@ -156,10 +188,30 @@ class Agent(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    @property
+    def presence_reason_label(self) -> str:
+        return PresenceReason.label(self.presence_reason)
+
     def has_skills(self, skills) -> bool:
         """True when the agent has every one of ``skills`` (what a queue requires)."""
         own = set(self.skills.values_list("pk", flat=True))
         return {skill.pk for skill in skills} <= own
+
+
+class PresenceReason:
+    """Reasons the system gives when it moves an agent by itself, shown as labels."""
+
+    CONSOLE_CLOSED = "console_closed"
+    OFFER_MISSED = "offer_missed"
+    LABELS = {
+        CONSOLE_CLOSED: _("console disconnected"),
+        OFFER_MISSED: _("missed an offer"),
+    }
+
+    @classmethod
+    def label(cls, reason: str) -> str:
+        """The label of a system reason; an agent's own reason (a break) as typed."""
+        return str(cls.LABELS.get(reason, reason))
 
 
 class AgentPresenceEvent(models.Model):
@@ -402,6 +454,7 @@ class Message(models.Model):
         AGENT = "agent", _("Agent")
         BOT = "bot", _("Bot")
         SYSTEM = "system", _("System")
+        SUPERVISOR = "supervisor", _("Supervisor")  # whispers: internal, to the agent only
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
@@ -497,6 +550,14 @@ class ContactEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # A supervisor joins a conversation once, however often their page reconnects.
+            models.UniqueConstraint(
+                fields=["contact", "actor"],
+                condition=Q(type="joined"),
+                name="contact_event_one_join_per_supervisor",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact} {self.type}"
@@ -555,6 +616,15 @@ class ChatSession(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.KOREAN)
     created_at = models.DateTimeField(default=timezone.now)
+    citizen_seen_at = models.DateTimeField(
+        default=timezone.now,
+        help_text=_("When a socket of the citizen was last known open (or the chat started)."),
+    )
+    transcript_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the conversation was sent to the citizen; one transcript per chat."),
+    )
 
     def __str__(self) -> str:
         return f"chat session #{self.pk}"
@@ -580,12 +650,29 @@ class CannedReply(models.Model):
 
 
 class CallbackRequest(models.Model):
-    """A citizen asked to be called back (no agent free, or after a chat)."""
+    """A call-back promised to a citizen (no agent free, after a chat, a happy call, a
+    department's answer). Created only by ``callcenter.callbacks.callback_request_create``;
+    its state moves forward only — open → taken → called or failed → done (or cancelled) —
+    and every move is a :class:`CallbackEvent` row."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        DONE = "done", _("Done")
-        CANCELLED = "cancelled", _("Cancelled")
+        OPEN = "open", pgettext_lazy("call-back status", "Open")
+        TAKEN = "taken", pgettext_lazy("call-back status", "Taken")
+        CALLED = "called", pgettext_lazy("call-back status", "Called")
+        FAILED = "failed", pgettext_lazy("call-back status", "Failed")
+        DONE = "done", pgettext_lazy("call-back status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("call-back status", "Cancelled")
+
+    class Source(models.TextChoices):
+        CONSOLE = "console", _("Agent's ticket form")
+        CHAT = "chat", _("Chat without a free agent")
+        SURVEY = "survey", _("Happy call")
+        DEPARTMENT_ANSWER = "department_answer", _("Department's answer")
+
+    class Result(models.TextChoices):
+        REACHED = "reached", _("Reached the citizen")
+        NO_ANSWER = "no_answer", _("No answer")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
 
     citizen = models.ForeignKey(
         Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
@@ -593,18 +680,130 @@ class CallbackRequest(models.Model):
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
     )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callbacks",
+        verbose_name=_("ticket"),
+    )
+    queue = models.ForeignKey(
+        Queue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callbacks",
+        verbose_name=_("queue"),
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.CONSOLE
+    )
+    # E.164, as Citizen.phone: one format whichever way the request came in.
     phone = PhoneNumberField(_("phone"), region="KR")
     note = models.CharField(_("note"), max_length=500, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    assigned_to = models.ForeignKey(
-        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    assigned_to = models.ForeignKey(
+        Agent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callbacks",
+        verbose_name=_("taken by"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("unanswered attempts"), default=0)
+    result = models.CharField(_("result"), max_length=20, choices=Result.choices, blank=True)
+    due_at = models.DateTimeField(_("call before"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-id"]
         verbose_name = _("call-back request")
         verbose_name_plural = _("call-back requests")
+        constraints = [
+            # One promise per number and queue: a second request joins the one still to do.
+            models.UniqueConstraint(
+                fields=["phone", "queue"],
+                condition=Q(status__in=["open", "taken"]),
+                name="callback_one_active_per_phone_and_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"call-back {mask_phone(self.phone.as_national if self.phone else '')}"
+        return f"call-back {self.masked_phone}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone.as_national if self.phone else "")
+
+    @property
+    def masked_note(self) -> str:
+        """The note as lists show it: a citizen may have typed a number into it."""
+        return mask_phones_in_text(self.note)
+
+    @property
+    def is_active(self) -> bool:
+        """Still to be done by someone: open or taken."""
+        return self.status in (self.Status.OPEN, self.Status.TAKEN)
+
+
+class CallbackEvent(models.Model):
+    """One step of a call-back: who did what when. Written by the services, never edited."""
+
+    class Type(models.TextChoices):
+        CREATED = "created", _("Requested")
+        REQUESTED_AGAIN = "requested_again", _("Requested again")
+        TAKEN = "taken", pgettext_lazy("call-back event", "Taken")
+        REASSIGNED = "reassigned", _("Reassigned")
+        ATTEMPTED = "attempted", _("Call attempted")
+        DONE = "done", pgettext_lazy("call-back event", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("call-back event", "Cancelled")
+
+    callback = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("call-back event")
+        verbose_name_plural = _("call-back events")
+
+    def __str__(self) -> str:
+        return f"{self.callback} {self.type}"
+
+
+class SocketConnection(models.Model):
+    """One open socket of an agent's console or a citizen's chat, in any ASGI process.
+
+    The process serving it refreshes ``seen_at`` while it is open and deletes the row when
+    it closes; a process that dies says no goodbye, so a row whose ``seen_at`` is older than
+    the grace period counts as gone. Routing and dashboards read these rows, not memory.
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.CASCADE, related_name="sockets"
+    )
+    session = models.ForeignKey(
+        ChatSession, null=True, blank=True, on_delete=models.CASCADE, related_name="sockets"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agent__isnull=False, session__isnull=True)
+                | Q(agent__isnull=True, session__isnull=False),
+                name="socket_connection_agent_or_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"socket {self.channel_name}"

@@ -61,6 +61,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "callcenter.queue": ("view", "add", "change", "delete"),
         "callcenter.citizen": ("view", "change"),
         "callcenter.personaldataaccess": ("view",),
+        "callcenter.callbackrequest": ("view",),
+        "callcenter.callbackevent": ("view",),
         "tickets.department": ("view", "add", "change"),
         "tickets.officer": ("view", "add", "change", "delete"),
         "tickets.category": ("view", "add", "change"),

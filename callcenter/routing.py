@@ -8,7 +8,8 @@ Rules (issue "The heart"):
   then the longest waiting; the longest idle eligible agent gets the offer;
 - one pending offer per contact and per agent is a database constraint, and rows are locked
   (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several router processes never
-  offer a contact twice.
+  offer a contact twice; routers pick pairs one at a time (an advisory lock), so the oldest
+  contact goes first even when several processes dispatch at once.
 
 Every change is committed before it is published (channels_app.events).
 """
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,13 +28,17 @@ from callcenter.models import (
     REALTIME_CHANNELS,
     Agent,
     AgentPresenceEvent,
+    ChatSession,
     Contact,
     ContactEvent,
     Message,
     Offer,
     Presence,
+    PresenceReason,
     Queue,
+    SocketConnection,
     User,
+    socket_cutoff,
 )
 from channels_app import events
 
@@ -48,6 +53,8 @@ LANGUAGE_SKILLS = {
 # Presences the system may move by itself; the others are the agent's own choice.
 SYSTEM_PRESENCES = {Presence.AVAILABLE, Presence.BUSY, Presence.WRAPUP}
 DEFAULT_HANDLE_SECONDS = 180
+# pg_advisory_xact_lock key for the router's turn ("120" in ASCII).
+DISPATCH_LOCK_KEY = 0x313230
 
 
 class RoutingError(Exception):
@@ -143,6 +150,149 @@ def _sync_presence(agent: Agent) -> None:
         agent_set_presence(agent=agent, presence=target, dispatch=False)
 
 
+# --- sockets: who is really there ----------------------------------------------------------
+def socket_open(
+    *, channel_name: str, agent: Agent | None = None, session: ChatSession | None = None
+) -> None:
+    """A console (``agent``) or a citizen's chat (``session``) socket opened in a process."""
+    now = timezone.now()
+    with transaction.atomic():
+        SocketConnection.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={"agent": agent, "session": session, "opened_at": now, "seen_at": now},
+        )
+        _mark_seen(
+            agent_ids=[agent.pk] if agent else [],
+            session_ids=[session.pk] if session else [],
+            now=now,
+        )
+
+
+def socket_close(*, channel_name: str) -> None:
+    """The socket closed: forget it; its owner's grace period starts now."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = SocketConnection.objects.filter(channel_name=channel_name).first()
+        if row is None:
+            return
+        row.delete()
+        _mark_seen(
+            agent_ids=[row.agent_id] if row.agent_id else [],
+            session_ids=[row.session_id] if row.session_id else [],
+            now=now,
+        )
+
+
+def sockets_heartbeat(*, sockets: dict[str, tuple[int | None, int | None]]) -> None:
+    """Refresh the sockets a process holds open: ``{channel_name: (agent_id, session_id)}``.
+
+    A row another process swept while this one stalled is written again."""
+    if not sockets:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        known = set(
+            SocketConnection.objects.filter(channel_name__in=list(sockets)).values_list(
+                "channel_name", flat=True
+            )
+        )
+        SocketConnection.objects.filter(channel_name__in=list(known)).update(seen_at=now)
+        missing = {name: ids for name, ids in sockets.items() if name not in known}
+        agents = set(
+            Agent.objects.filter(pk__in=[a for a, _s in missing.values() if a]).values_list(
+                "pk", flat=True
+            )
+        )
+        sessions = set(
+            ChatSession.objects.filter(pk__in=[s for _a, s in missing.values() if s]).values_list(
+                "pk", flat=True
+            )
+        )
+        SocketConnection.objects.bulk_create(
+            [
+                SocketConnection(
+                    channel_name=name, agent_id=agent_id, session_id=session_id, seen_at=now
+                )
+                for name, (agent_id, session_id) in missing.items()
+                if agent_id in agents or session_id in sessions  # not deleted meanwhile
+            ],
+            ignore_conflicts=True,
+        )
+        _mark_seen(
+            agent_ids=[a for a, _s in sockets.values() if a],
+            session_ids=[s for _a, s in sockets.values() if s],
+            now=now,
+        )
+
+
+def _mark_seen(*, agent_ids: list[int], session_ids: list[int], now: datetime) -> None:
+    if agent_ids:
+        Agent.objects.filter(pk__in=agent_ids).update(console_seen_at=now)
+    if session_ids:
+        ChatSession.objects.filter(pk__in=session_ids).update(citizen_seen_at=now)
+
+
+def sockets_forget_stale() -> int:
+    """Forget sockets no process has refreshed within the grace period (a process died)."""
+    deleted, _by_model = SocketConnection.objects.filter(seen_at__lt=socket_cutoff()).delete()
+    return deleted
+
+
+def agents_sign_out_closed_consoles() -> list[Agent]:
+    """Agents whose last console has been gone for PRESENCE_GRACE_SECONDS go offline
+    ("console disconnected"): their pending offer is withdrawn, nobody counts them."""
+    now = timezone.now()
+    cutoff = socket_cutoff(now)
+    gone = Q(console_seen_at__isnull=True) | Q(console_seen_at__lt=cutoff)
+    signed_out = []
+    for agent_id in (
+        Agent.objects.exclude(presence=Presence.OFFLINE)
+        .filter(gone)
+        .exclude(pk__in=Agent.objects.with_open_console(now).values("pk"))
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            # Another router may have done it already, or the console may be back.
+            agent = (
+                _locked(Agent.objects.filter(pk=agent_id).exclude(presence=Presence.OFFLINE))
+                .filter(gone)
+                .exclude(pk__in=Agent.objects.with_open_console(now).values("pk"))
+                .first()
+            )
+            if agent is None:
+                continue
+            for offer in _locked(Offer.objects.filter(agent=agent, state=Offer.State.PENDING)):
+                _close_offer(offer, Offer.State.CANCELLED, now, reason="gone")
+            agent_set_presence(
+                agent=agent,
+                presence=Presence.OFFLINE,
+                reason=PresenceReason.CONSOLE_CLOSED,
+                dispatch=False,
+            )
+            signed_out.append(agent)
+    return signed_out
+
+
+def chats_abandon_gone() -> list[Contact]:
+    """Waiting web chats whose citizen has had no socket for CHAT_ABANDON_SECONDS leave the
+    queue as abandoned (the others move up); read from the database, so a restart keeps it."""
+    now = timezone.now()
+    gone_since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS)
+    open_socket = SocketConnection.objects.filter(
+        session=OuterRef("session"), seen_at__gte=socket_cutoff(now)
+    )
+    abandoned = []
+    for contact in (
+        Contact.objects.waiting()
+        .filter(session__isnull=False, session__citizen_seen_at__lt=gone_since)
+        .exclude(Exists(open_socket))
+    ):
+        contact = contact_end(contact=contact, by="system")
+        if contact.abandoned:
+            abandoned.append(contact)
+    return abandoned
+
+
 # --- queueing -----------------------------------------------------------------------------
 def contact_enqueue(*, contact: Contact, queue: Queue) -> Contact:
     """Put a contact in a queue; the router offers it as soon as the commit lands."""
@@ -176,10 +326,26 @@ def _candidate_queues(contact: Contact, now: datetime) -> list[Queue]:
     return queues
 
 
+def _citizen_present(now: datetime) -> Q:
+    """Contacts without a chat session (calls, Kakao), or whose citizen has a chat socket
+    open or had one moments ago (a reload, the start of the chat): nobody rings for a page
+    that is gone."""
+    grace = timedelta(seconds=settings.CHAT_OFFER_GRACE_SECONDS)
+    open_socket = SocketConnection.objects.filter(
+        session=OuterRef("session"), seen_at__gte=socket_cutoff(now)
+    )
+    return (
+        Q(session__isnull=True)
+        | Q(session__citizen_seen_at__gte=now - grace)
+        | Q(Exists(open_socket))
+    )
+
+
 def _waiting_contacts():
     return (
         Contact.objects.waiting()
         .filter(queue__isnull=False, queued_at__isnull=False)
+        .filter(_citizen_present(timezone.now()))
         .exclude(offers__state=Offer.State.PENDING)
         .select_related("queue", "queue__overflow_queue", "citizen")
         .prefetch_related("queue__required_skills", "queue__overflow_queue__required_skills")
@@ -199,6 +365,7 @@ def _routing_snapshot() -> tuple[dict[str, int], list[Agent], dict[int, set[int]
     skill_ids = dict(Skill.objects.values_list("code", "id"))
     agents = list(
         Agent.objects.filter(presence=Presence.AVAILABLE)
+        .with_open_console()
         .exclude(offers__state=Offer.State.PENDING)
         .order_by("idle_since", "id")
     )
@@ -220,11 +387,23 @@ def _recent_refusers(contact: Contact, now: datetime) -> set[int]:
     )
 
 
+def _take_dispatch_turn() -> None:
+    """Let one router at a time pick the next pair, until its transaction ends.
+
+    Without it two routers skip each other's locked rows, and a newer contact can be offered
+    while an older one waits; the turn is short (one offer), so routers barely wait for it.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
+
+
 def _dispatch_one(now: datetime) -> Offer | None:
-    skill_ids, agents, agent_skills = _routing_snapshot()
-    if not agents:
-        return None
     with transaction.atomic():
+        _take_dispatch_turn()
+        skill_ids, agents, agent_skills = _routing_snapshot()
+        if not agents:
+            return None
         for contact in _locked(_waiting_contacts())[:200]:
             for queue in _candidate_queues(contact, now):
                 required = _required_skill_ids(queue, contact, skill_ids)
@@ -358,7 +537,12 @@ def offers_expire() -> int:
             )
         ):
             _close_offer(offer, Offer.State.TIMED_OUT, now, reason="timeout")
-            agent_set_presence(agent=offer.agent, presence=Presence.NOT_RESPONDING, dispatch=False)
+            agent_set_presence(
+                agent=offer.agent,
+                presence=Presence.NOT_RESPONDING,
+                reason=PresenceReason.OFFER_MISSED,
+                dispatch=False,
+            )
             expired += 1
         if expired:
             transaction.on_commit(router_dispatch)
@@ -569,13 +753,28 @@ def contact_transfer_to_queue(
     return leg
 
 
+def contact_joined_by(*, contact: Contact, user: User) -> bool:
+    """Whether ``user`` has joined this conversation (listening alone is not joining)."""
+    return contact.events.filter(type=ContactEvent.Type.JOINED, actor=user).exists()
+
+
 def contact_join(*, contact: Contact, user: User) -> Contact:
-    """A supervisor conferences into a live conversation."""
+    """A supervisor conferences into a live conversation: citizen and agent read one
+    "… has joined" line. Joining again (a reconnecting page) changes nothing; the database
+    holds one join per supervisor and contact."""
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact_joined_by(contact=contact, user=user):
+            return contact
         if contact.state not in ("waiting", "active"):
             raise RoutingError(_("The conversation is over."))
-        ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.JOINED, actor=user)
+        try:
+            with transaction.atomic():
+                ContactEvent.objects.create(
+                    contact=contact, type=ContactEvent.Type.JOINED, actor=user
+                )
+        except IntegrityError:
+            return contact  # joined a moment ago from another socket
         _system_message(
             contact,
             gettext_noop("Supervisor %(name)s has joined the chat."),
@@ -584,13 +783,30 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
     return contact
 
 
+def contact_whisper(*, contact: Contact, user: User, text: str, client_id: str = "") -> Message:
+    """A supervisor's note to the agent: stored as an internal message, so it never reaches
+    the citizen's socket, resume or transcript; the console shows it as a whisper."""
+    from callcenter.services import message_create
+
+    if contact.state not in ("waiting", "active", "wrapup"):
+        raise RoutingError(_("The conversation is over."))
+    return message_create(
+        contact=contact,
+        sender=Message.Sender.SUPERVISOR,
+        sender_user=user,
+        text=text,
+        client_id=client_id,
+        internal=True,
+    )
+
+
 # --- queue positions ----------------------------------------------------------------------
 def agents_logged_in_for(queue: Queue, language: str) -> int:
     """Agents logged in (not offline) who could serve this queue and language."""
     required = set(queue.required_skills.values_list("code", flat=True))
     if language in LANGUAGE_SKILLS:
         required.add(LANGUAGE_SKILLS[language])
-    agents = Agent.objects.exclude(presence=Presence.OFFLINE)
+    agents = Agent.objects.signed_in()
     for code in required:
         agents = agents.filter(skills__code=code)
     return agents.distinct().count()
@@ -605,7 +821,9 @@ def average_handle_seconds(queue: Queue) -> float:
     return sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
 
 
-# Last position announced per waiting contact, so the loop only speaks on a change.
+# Last position announced per waiting contact, so the loop only speaks on a change;
+# NO_AGENTS_ANNOUNCED while nobody who could answer is logged in.
+NO_AGENTS_ANNOUNCED = (0, 0)
 _announced: dict[int, tuple[int, int]] = {}
 
 
@@ -646,11 +864,16 @@ def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
 
 
 def _announce_no_agents(contact: Contact) -> None:
-    """Once per contact: no agent with the skill is logged in; offer a call-back."""
-    if contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists():
-        return
-    ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.NO_AGENTS)
-    events.publish_no_agents(contact)
+    """No agent with the skill is logged in: offer a call-back (recorded once per contact).
+
+    The position is withheld meanwhile; once an agent is back it is sent again.
+    """
+    first_time = not contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists()
+    if first_time:
+        ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.NO_AGENTS)
+    if first_time or _announced.get(contact.pk) != NO_AGENTS_ANNOUNCED:
+        _announced[contact.pk] = NO_AGENTS_ANNOUNCED
+        events.publish_no_agents(contact)
 
 
 _last_counts: dict[int, int] = {}
@@ -669,7 +892,11 @@ def queue_counts_publish() -> None:
 
 
 def router_tick() -> None:
-    """One beat of the router loop: expire, wrap up, offer, announce positions and counts."""
+    """One beat of the router loop: sign out closed consoles, drop abandoned chats, expire,
+    wrap up, offer, announce positions and counts."""
+    sockets_forget_stale()
+    agents_sign_out_closed_consoles()
+    chats_abandon_gone()
     offers_expire()
     wrapups_expire()
     router_dispatch()

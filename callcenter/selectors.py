@@ -140,7 +140,11 @@ def queues_for_agent(agent: Agent) -> list[Queue]:
 
 
 def presence_counts() -> dict[str, int]:
-    counts = dict(Agent.objects.values_list("presence").annotate(n=Count("id")))
+    """Agents by presence; one whose console is gone counts as offline, whatever it says."""
+    counts = dict(
+        Agent.objects.signed_in().order_by().values_list("presence").annotate(n=Count("id"))
+    )
+    counts[Presence.OFFLINE] = Agent.objects.count() - sum(counts.values())
     return {value: counts.get(value, 0) for value in Presence.values}
 
 

@@ -1,5 +1,6 @@
 """Writes for the contact centre: presence, citizens, contacts, messages, data access."""
 
+import re
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from callcenter.models import (
     Queue,
     User,
 )
+from callcenter.pii import mask_registration_numbers
 from channels_app import events
 
 
@@ -69,6 +71,7 @@ def contact_create(
 
 
 MAX_MESSAGE_CHARS = 4000
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def message_create(
@@ -84,19 +87,29 @@ def message_create(
     """Store a message of a conversation; it is published only once committed.
 
     A resend with the same ``client_id`` (a client that lost its socket before the echo)
-    returns the stored message instead of storing it twice.
+    returns the stored message instead of storing it twice. Registration numbers are
+    masked here, before the row exists, so the original is never stored nor published.
     """
-    text = text.strip()
+    text = mask_registration_numbers(text.strip())
     if len(text) > MAX_MESSAGE_CHARS:
         raise ValidationError(
             _("A message holds at most %(count)s characters.") % {"count": MAX_MESSAGE_CHARS}
         )
+    # PostgreSQL refuses NUL in text; the other controls are never typed by a person.
+    if CONTROL_CHARACTERS.search(text) or CONTROL_CHARACTERS.search(client_id):
+        raise ValidationError(_("A message cannot contain control characters."))
     message = Message(
         contact=contact,
         sender=sender,
         sender_user=sender_user,
         text=text,
-        attachments=attachments or [],
+        # File names too: "주민등록증_900101-1234567.jpg" is a name citizens give uploads.
+        attachments=[
+            {**item, "name": mask_registration_numbers(item["name"])}
+            if isinstance(item, dict) and isinstance(item.get("name"), str)
+            else item
+            for item in attachments or []
+        ],
         internal=internal,
         client_id=client_id[:64],
     )

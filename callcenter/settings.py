@@ -6,7 +6,9 @@ With nothing set beyond ``DEBUG=1`` the project runs embedded: SQLite under ``va
 in-memory channel layer and a filesystem Celery broker, so ``make run`` needs no server.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from callcenter import __version__
+from callcenter import __version__, devenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -71,6 +73,11 @@ VERSION = __version__
 # settings and personal data in error pages) nor with the development secret (anyone could
 # forge sessions and signed survey links).
 INSECURE_DEFAULT_SECRET_KEY = "django-insecure-open120-development-only-do-not-use-in-production"  # noqa: S105
+# A development checkout: what `make run` keeps in var/development.env (a SECRET_KEY made for
+# this checkout, the PUBLIC_BASE_URL of its port) fills in what the environment leaves unset,
+# so commands typed in another shell match the server. Production and tests never read it.
+if os.environ.get("OPEN120_ENV", "development").strip() == "development":
+    devenv.env_file_apply(devenv.env_file_path())
 OPEN120_ENV = env_choice("OPEN120_ENV", "development", ("development", "test", "production"))
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
@@ -79,8 +86,8 @@ if OPEN120_ENV == "production" and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when OPEN120_ENV=production.")
 if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY is the development default: set SECRET_KEY (50+ random characters) "
-        "or run with DEBUG=1 for local development."
+        "SECRET_KEY is the development default: set SECRET_KEY (50+ random characters); "
+        "in a development checkout `make run` keeps one in var/development.env."
     )
 if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters when DEBUG is off.")
@@ -94,12 +101,77 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
 if not DEBUG:
-    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+    SESSION_COOKIE_SECURE = OPEN120_ENV == "production" or PUBLIC_BASE_URL.startswith("https://")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Production speaks HTTPS only: redirect plain HTTP (the load balancer's health check aside)
+# and tell browsers never to try HTTP again (HSTS).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", OPEN120_ENV == "production")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 365 * 24 * 3600 if OPEN120_ENV == "production" else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from our own origin
+# only, no inline scripts or event-handler attributes; sockets to our own host. Style
+# attributes stay allowed (style-src-attr): templates escape what they show, so only our own
+# markup carries them. Pages that may be framed say so themselves (the citizen chat).
+_websocket_origin = ("wss://" if PUBLIC_BASE_URL.startswith("https://") else "ws://") + (
+    urlsplit(PUBLIC_BASE_URL).netloc
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        # 'self' covers same-host sockets in current browsers; the explicit origin helps older
+        # ones, and development reaches the server under several host names.
+        "connect-src": ["'self'", _websocket_origin, *(["ws:", "wss:"] if DEBUG else [])],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Staff sessions end after SESSION_IDLE_SECONDS without a request: every request renews the
+# cookie and the stored expiry, so only an idle session runs out.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+
+# The client address behind a request: X-Forwarded-For is believed only from these proxies
+# (IP addresses or networks, comma-separated); nobody's by default. See callcenter/clientip.py.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
+        ) from None
+# Rate limits (django-ratelimit) count in the shared cache; an unreachable cache lets requests
+# through rather than refusing everyone.
+RATELIMIT_FAIL_OPEN = True
+
+# Staff logins (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address lock that pair out for LOGIN_LOCKOUT_MINUTES; a successful login resets the count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "callcenter.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "callcenter.security.login_locked_out"
+AXES_VERBOSE = False
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -120,6 +192,12 @@ INSTALLED_APPS = [
     "tickets",
     "knowledge",
     "channels_app",
+    "axes",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +211,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "callcenter.security.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page's answer
 ]
 
 ROOT_URLCONF = "callcenter.urls"
@@ -243,6 +324,8 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.worker_heartbeat", "schedule": 30.0},
     "surveys-send-due": {"task": "tickets.tasks_surveys.surveys_send_due_task", "schedule": 60.0},
 }
+# /healthz names the worker stale when its heartbeat (every 30 s) is older than this.
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 120)
 # SLA clocks (80 % warnings, breaches) are checked every SLA_CHECK_SECONDS (0: never) by the
 # router loop of each ASGI process, whose sockets hear the notices. A worker's notices reach
 # sockets only through Redis, so beat checks them too only then; the alert rows are unique,
@@ -275,8 +358,23 @@ ROUTING_REOFFER_AFTER_SECONDS = env_int("ROUTING_REOFFER_AFTER_SECONDS", 60)
 # the events it publishes then reach that process's sockets even on the in-memory layer.
 ROUTER_TICKER = env_bool("ROUTER_TICKER", True)
 ROUTER_TICK_SECONDS = float(env_int("ROUTER_TICK_MS", 1000)) / 1000
+# An agent whose last console socket has been gone this long is offline (reason: console
+# closed); a reload within it keeps the presence. Each ASGI process refreshes the sockets it
+# holds every third of it, so a crashed process's sockets go stale by themselves.
+PRESENCE_GRACE_SECONDS = env_int("PRESENCE_GRACE_SECONDS", 30)
+# A waiting web chat whose citizen has had no socket this long is abandoned; after
+# CHAT_OFFER_GRACE_SECONDS without one it is no longer offered to agents.
+CHAT_ABANDON_SECONDS = env_int("CHAT_ABANDON_SECONDS", 180)
+CHAT_OFFER_GRACE_SECONDS = env_int("CHAT_OFFER_GRACE_SECONDS", 5)
 CHAT_START_LIMIT_PER_HOUR = env_int("CHAT_START_LIMIT_PER_HOUR", 30)  # per client address
 CHAT_MAX_UPLOAD_BYTES = env_int("CHAT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# Upload quotas: per chat (all its legs) and per client address per hour.
+CHAT_UPLOAD_MAX_FILES = env_int("CHAT_UPLOAD_MAX_FILES", 10)
+CHAT_UPLOAD_MAX_TOTAL_BYTES = env_int("CHAT_UPLOAD_MAX_TOTAL_BYTES", 20 * 1024 * 1024)
+CHAT_UPLOADS_PER_HOUR = env_int("CHAT_UPLOADS_PER_HOUR", 30)
+# After a chat ends its token still rates the chat and asks for the transcript this long;
+# then the token is dead (sockets closed with 4410, HTTP 410) and the browser forgets it.
+CHAT_AFTER_END_SECONDS = env_int("CHAT_AFTER_END_SECONDS", 600)
 # Sites allowed to embed the citizen chat in an iframe (CSP frame-ancestors).
 CHAT_EMBED_ORIGINS = env_list("CHAT_EMBED_ORIGINS", ["'self'"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = CHAT_MAX_UPLOAD_BYTES + 1024 * 1024
@@ -323,11 +421,25 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
+# Every handler masks registration numbers (callcenter.pii) in whatever it writes. Django's
+# own loggers are redefined so that none keeps a default handler without the filter: their
+# records (request lines with query strings, errors) reach the masked console handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_personal_data": {"()": "callcenter.pii.PersonalDataLogFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from callcenter import console, views
+from callcenter import callback_views, console, views
 from callcenter.forms import LoginForm
 from channels_app import webchat
 from knowledge import api as knowledge_api
@@ -11,6 +11,7 @@ from knowledge import urls as knowledge_urls
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -34,6 +35,36 @@ urlpatterns = [
         name="citizen-reveal-phone",
     ),
     path("agent/transfer-targets/", console.transfer_targets, name="transfer-targets"),
+    path("callbacks/", callback_views.callback_list, name="callback-list"),
+    path("callbacks/next/", callback_views.callback_take_next, name="callback-take-next"),
+    path("callbacks/badge/", callback_views.callback_badge, name="callback-badge"),
+    path("callbacks/<int:callback_id>/", callback_views.callback_detail, name="callback-detail"),
+    path("callbacks/<int:callback_id>/take/", callback_views.callback_take, name="callback-take"),
+    path(
+        "callbacks/<int:callback_id>/outcome/",
+        callback_views.callback_outcome,
+        name="callback-outcome",
+    ),
+    path(
+        "callbacks/<int:callback_id>/done/",
+        callback_views.callback_complete,
+        name="callback-complete",
+    ),
+    path(
+        "callbacks/<int:callback_id>/cancel/",
+        callback_views.callback_cancel,
+        name="callback-cancel",
+    ),
+    path(
+        "callbacks/<int:callback_id>/reassign/",
+        callback_views.callback_reassign,
+        name="callback-reassign",
+    ),
+    path(
+        "callbacks/<int:callback_id>/reveal-phone/",
+        callback_views.callback_reveal_phone,
+        name="callback-reveal-phone",
+    ),
     path("chat/", webchat.chat_page, name="chat"),
     path("chat/start", webchat.chat_start, name="chat-start"),
     path("chat/<str:token>/attachments", webchat.chat_attachment, name="chat-attachment"),

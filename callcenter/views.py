@@ -6,16 +6,18 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from callcenter import selectors
 from callcenter.forms import PresenceForm
+from callcenter.korean import josa_resolve
 from callcenter.models import Agent, CannedReply, Contact, WorkerHeartbeat
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
 from callcenter.routing import agent_set_presence
@@ -32,6 +34,16 @@ WORKSPACES = (
     (AGENT, "agent-console"),
     (OFFICER, "department-inbox"),
 )
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico, which browsers and bots ask for whatever the pages link: the SVG icon."""
+    path = finders.find("favicon.svg")
+    if path is None:
+        raise Http404("No favicon.")
+    return FileResponse(open(path, "rb"), content_type="image/svg+xml")
 
 
 @login_required
@@ -57,7 +69,9 @@ def agent_console(request: HttpRequest) -> HttpResponse:
         agent_set_presence(
             agent=agent, presence=form.cleaned_data["presence"], reason=form.cleaned_data["reason"]
         )
-        messages.success(request, _("Presence changed to %s.") % agent.get_presence_display())
+        messages.success(
+            request, josa_resolve(_("Presence changed to %s.") % agent.get_presence_display())
+        )
         return redirect("agent-console")
     today = selectors.contacts_on(timezone.localdate()).filter(agent=agent)
     return render(
@@ -101,7 +115,8 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
 @role_required(SUPERVISOR, ADMINISTRATOR)
 @require_GET
 def supervisor_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
-    """Follow one live conversation and conference into it (over the agent socket)."""
+    """Listen to one live conversation (silently), whisper to its agent, or join it with
+    an explicit button (over the agent socket: contact.listen, whisper, contact.join)."""
     contact = get_object_or_404(
         Contact.objects.select_related("queue", "agent", "citizen"), pk=contact_id
     )
@@ -119,21 +134,38 @@ def _check_database() -> str:
     return "ok"
 
 
-def _worker_seen_at() -> str | None:
+def _worker_health() -> dict | None:
+    """The worker's last heartbeat, its age and whether it is older than WORKER_STALE_SECONDS
+    (a worker that never beat is stale too)."""
     try:
         beat = WorkerHeartbeat.objects.filter(name="worker").first()
     except Exception:  # noqa: BLE001 - the database check reports this already
         return None
-    return timezone.localtime(beat.seen_at).isoformat() if beat else None
+    if beat is None:
+        return {"seen_at": None, "age_seconds": None, "stale": True}
+    age = (timezone.now() - beat.seen_at).total_seconds()
+    return {
+        "seen_at": timezone.localtime(beat.seen_at).isoformat(),
+        "age_seconds": round(age),
+        "stale": age > settings.WORKER_STALE_SECONDS,
+    }
 
 
 async def _check_channel_layer() -> str:
-    """A real round trip: send a message to a fresh channel and read it back."""
+    """Redis answers a direct PING; the in-memory layer does a send/receive round trip.
+
+    Never a receive on the shared Redis layer: channels-redis lets one receive at a time per
+    process, and the consumers' receive loop holds that lock for up to 5 s, so such a check
+    times out as soon as one socket is open (NOTES.md)."""
     layer = get_channel_layer()
     if layer is None:
         return "error: no channel layer configured"
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            if hasattr(layer, "connection"):  # channels-redis
+                for index in range(layer.ring_size):
+                    await layer.connection(index).ping()
+                return "ok"
             channel = await layer.new_channel("health.")
             await layer.send(channel, {"type": "health.ping"})
             received = await layer.receive(channel)
@@ -148,14 +180,33 @@ async def _check_channel_layer() -> str:
 @never_cache
 @require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when this process can serve: database and channel layer answer. A stale worker
+    (no heartbeat for WORKER_STALE_SECONDS) is named in ``problems`` but turns the answer
+    into 503 only with ``?strict=1``, for the monitor that watches background work."""
     database = await sync_to_async(_check_database)()
     channel_layer = await _check_channel_layer()
-    healthy = database == "ok" and channel_layer == "ok"
+    worker = await sync_to_async(_worker_health)() if database == "ok" else None
+    problems = [
+        f"{part}: {state}"
+        for part, state in (("database", database), ("channel_layer", channel_layer))
+        if state != "ok"
+    ]
+    if worker is not None and worker["stale"]:
+        problems.append(
+            "worker: no heartbeat yet"
+            if worker["seen_at"] is None
+            else f"worker: stale, last seen {worker['age_seconds']} s ago"
+        )
+    serving = database == "ok" and channel_layer == "ok"
+    strict = request.GET.get("strict") in ("1", "true", "yes")
+    healthy = serving and not (strict and (worker is None or worker["stale"]))
     body = {
         "status": "ok" if healthy else "error",
         "database": database,
         "channel_layer": channel_layer,
+        "worker": worker,
+        "problems": problems,
         "version": settings.VERSION,
-        "worker_seen_at": await sync_to_async(_worker_seen_at)() if database == "ok" else None,
+        "worker_seen_at": worker["seen_at"] if worker else None,
     }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -5,19 +5,33 @@ Plain functions over the domain models, called by the consumers and the web chat
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from callcenter.attachments import attachment_message_create
 from callcenter.models import ChatSession, Citizen, Contact, Message, Queue, User
+from callcenter.pii import mask_registration_numbers
 from callcenter.services import message_create
 from channels_app import events
 
 
 class ChatError(Exception):
     """Something the citizen's chat cannot do now; the message is shown to them."""
+
+
+class ChatExpired(ChatError):
+    """The chat ended more than CHAT_AFTER_END_SECONDS ago: its token no longer works."""
+
+
+OPEN_STATES = ("waiting", "active")
+# A conversation leaves at most this many call-back requests (a second one is a resend).
+CALLBACKS_PER_CONVERSATION = 1
 
 
 def _token_hash(token: str) -> str:
@@ -32,6 +46,29 @@ def session_for_token(token: str) -> ChatSession | None:
         .filter(token_hash=_token_hash(token))
         .first()
     )
+
+
+def session_expires_at(session: ChatSession) -> datetime | None:
+    """None while the chat is open; once it ended, when its token stops working. Until then
+    it only rates the chat and asks for the transcript."""
+    contact = session.contact
+    if contact.state in OPEN_STATES:
+        return None
+    ended_at = contact.ended_at or session.created_at
+    return ended_at + timedelta(seconds=settings.CHAT_AFTER_END_SECONDS)
+
+
+def session_expired(session: ChatSession) -> bool:
+    expires_at = session_expires_at(session)
+    return expires_at is not None and timezone.now() >= expires_at
+
+
+def _live_session(session: ChatSession) -> ChatSession:
+    """The session and its current contact read afresh; ChatExpired once the token is dead."""
+    session = ChatSession.objects.select_related("contact", "citizen").get(pk=session.pk)
+    if session_expired(session):
+        raise ChatExpired(_("This chat has closed. Start a new chat if you need more help."))
+    return session
 
 
 def chat_queue_for(language: str) -> Queue:
@@ -142,6 +179,56 @@ def session_contact_ids(session: ChatSession) -> list[int]:
     return list(Contact.objects.filter(session=session).values_list("id", flat=True))
 
 
+def chat_resume(*, session: ChatSession, last_id: int) -> list[dict]:
+    """The messages the citizen's client missed while the chat is open. Once it has ended the
+    token no longer reads the conversation (the transcript is how the citizen keeps it);
+    ChatExpired once the token is dead."""
+    session = _live_session(session)
+    if session.contact.state not in OPEN_STATES:
+        return []
+    return messages_since(
+        contact_ids=session_contact_ids(session), last_id=last_id, include_internal=False
+    )
+
+
+class ChatQuotaExceeded(ChatError):
+    """The chat holds as many files, or as many bytes of files, as one chat may."""
+
+
+def chat_attachment_send(*, session: ChatSession, upload: UploadedFile, text: str = "") -> Message:
+    """The citizen sends a file into their chat, within the chat's upload quota.
+
+    The session row is locked while the quota is counted and the file stored, so two uploads
+    racing in one chat cannot both take the last place. ChatQuotaExceeded (nothing stored)
+    when it is full; ValidationError for a wrong type or size.
+    """
+    with transaction.atomic():
+        session = ChatSession.objects.select_for_update().get(pk=session.pk)
+        sizes = [
+            item.get("size") or 0
+            for attachments in Message.objects.filter(
+                contact__session=session, sender=Message.Sender.CITIZEN
+            )
+            .exclude(attachments=[])
+            .values_list("attachments", flat=True)
+            for item in attachments
+        ]
+        if len(sizes) >= settings.CHAT_UPLOAD_MAX_FILES:
+            raise ChatQuotaExceeded(
+                _("This chat already holds %(count)s files, the most one chat can hold.")
+                % {"count": len(sizes)}
+            )
+        if sum(sizes) + upload.size > settings.CHAT_UPLOAD_MAX_TOTAL_BYTES:
+            raise ChatQuotaExceeded(
+                _("Files in one chat are limited to %(size)s MB in total.")
+                % {"size": settings.CHAT_UPLOAD_MAX_TOTAL_BYTES // (1024 * 1024)}
+            )
+        contact = Contact.objects.get(pk=session.contact_id)
+        return attachment_message_create(
+            contact=contact, upload=upload, sender=Message.Sender.CITIZEN, text=text
+        )
+
+
 def conversation_messages(contact: Contact, *, include_internal: bool) -> list[dict]:
     """The whole conversation: every leg of a chat session, or this contact alone."""
     if contact.session_id:
@@ -180,12 +267,12 @@ def messages_mark_delivered(*, contact_id: int, up_to_id: int, readers: str) -> 
 
 
 def chat_rate(*, session: ChatSession, score: int) -> None:
-    """The after-chat 1–5 question; one answer per contact."""
+    """The after-chat 1–5 question; one answer per contact, within the after-end window."""
     from tickets.models import SurveyAnswer
 
     if not 1 <= score <= 5:
         raise ChatError(_("Choose a score from 1 to 5."))
-    contact = Contact.objects.get(pk=session.contact_id)
+    contact = _live_session(session).contact
     if contact.state in ("waiting", "active"):
         raise ChatError(_("Rate the chat after it has ended."))
     _answer, created = SurveyAnswer.objects.get_or_create(
@@ -197,21 +284,28 @@ def chat_rate(*, session: ChatSession, score: int) -> None:
 
 
 def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -> None:
-    """Leave a call-back request instead of waiting; a waiting chat ends, not abandoned."""
+    """Leave a call-back request instead of waiting; a waiting chat ends, not abandoned.
+    One request per conversation: the session row is locked while they are counted."""
     from django.core.exceptions import ValidationError
-    from phonenumber_field.phonenumber import to_python
 
+    from callcenter.callbacks import callback_request_create
     from callcenter.models import CallbackRequest
     from callcenter.routing import contact_end
 
-    number = to_python(phone, region="KR")
-    if number is None or not number.is_valid():
-        raise ChatError(_("Enter a valid phone number."))
-    contact = Contact.objects.get(pk=session.contact_id)
+    session = _live_session(session)
     with transaction.atomic():
+        ChatSession.objects.select_for_update().filter(pk=session.pk).exists()
+        requested = CallbackRequest.objects.filter(contact__session=session).count()
+        if requested >= CALLBACKS_PER_CONVERSATION:
+            raise ChatError(_("A call-back was already requested for this chat."))
+        contact = Contact.objects.select_related("queue").get(pk=session.contact_id)
         try:
-            CallbackRequest.objects.create(
-                citizen=session.citizen, contact=contact, phone=number.as_e164, note=note[:500]
+            callback_request_create(
+                phone=phone,
+                source=CallbackRequest.Source.CHAT,
+                citizen=session.citizen,
+                contact=contact,
+                note=note,
             )
         except ValidationError as error:
             raise ChatError("; ".join(error.messages)) from error
@@ -225,13 +319,11 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
 
 
 def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = "") -> str:
-    """Send the conversation to the citizen by email or SMS (messaging backend)."""
+    """Send the conversation to the citizen by email or SMS (messaging backend): once per
+    chat, to one address, so a token cannot mail a conversation to anyone it likes."""
     from django.core.exceptions import ValidationError
-    from django.core.mail import send_mail
     from django.core.validators import validate_email
     from phonenumber_field.phonenumber import to_python
-
-    from channels_app.messaging import sms_send
 
     number = None
     if email:
@@ -243,6 +335,27 @@ def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = 
         number = to_python(phone, region="KR")
         if number is None or not number.is_valid():
             raise ChatError(_("Enter a valid email address or phone number."))
+    session = _live_session(session)
+    if session.contact.state in OPEN_STATES:
+        raise ChatError(_("Ask for the transcript after the chat has ended."))
+    # Taking the one place is a single conditional UPDATE: two requests racing cannot both win.
+    claimed = ChatSession.objects.filter(pk=session.pk, transcript_sent_at__isnull=True).update(
+        transcript_sent_at=timezone.now()
+    )
+    if not claimed:
+        raise ChatError(_("The transcript of this chat was already sent."))
+    try:
+        return _transcript_deliver(session=session, email=email, number=number)
+    except Exception:
+        ChatSession.objects.filter(pk=session.pk).update(transcript_sent_at=None)
+        raise
+
+
+def _transcript_deliver(*, session: ChatSession, email: str, number) -> str:
+    from django.core.mail import send_mail
+
+    from channels_app.messaging import sms_send
+
     lines = [
         f"[{timezone.localtime(m.created_at):%H:%M}] {_speaker(m)}: {m.text}"
         for m in Message.objects.filter(contact__session=session, internal=False)
@@ -250,7 +363,8 @@ def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = 
         .order_by("id")
     ]
     subject = _("Your 120 consultation")
-    body = f"{subject}\n" + "\n".join(lines)
+    # Messages are stored masked; masking the whole body again also covers older rows.
+    body = mask_registration_numbers(f"{subject}\n" + "\n".join(lines))
     if number is None:
         send_mail(subject, body, None, [email])
         return "email"

@@ -27,6 +27,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from callcenter.korean import josa_resolve
+
 logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
@@ -53,7 +55,8 @@ class PresenceChanged(TypedDict):
     type: Literal["presence.changed"]
     agent_id: int
     presence: str
-    reason: str
+    reason: str  # shown to people: a break's reason, or the label of a system reason
+    reason_code: str  # the stored reason ("console_closed", "offer_missed" or the break's)
     changed_at: str
 
 
@@ -232,7 +235,8 @@ def publish_presence_changed(agent) -> None:
         "type": "presence.changed",
         "agent_id": agent.pk,
         "presence": agent.presence,
-        "reason": agent.presence_reason,
+        "reason": agent.presence_reason_label,
+        "reason_code": agent.presence_reason,
         "changed_at": _iso(agent.presence_changed_at),
     }
     _send_after_commit([agent_group(agent.pk), SUPERVISORS_GROUP], dict(payload))
@@ -311,6 +315,14 @@ def publish_chat_ended(contact, *, by: str) -> None:
     _send_after_commit(
         [citizen_group(contact.pk), contact_group(contact.pk)],
         {"type": "chat.ended", "contact_id": contact.pk, "by": by},
+    )
+
+
+def publish_chat_ticket(contact, *, number: str) -> None:
+    """The citizen's inquiry was filed as ticket ``number`` (shown on the end screen too)."""
+    _send_after_commit(
+        [citizen_group(contact.pk)],
+        {"type": "chat.ticket", "contact_id": contact.pk, "number": number},
     )
 
 
@@ -403,7 +415,8 @@ def publish_ticket_notice(
         "type": "ticket.notice",
         "kind": kind,
         "ticket": ticket_summary(ticket),
-        "message": str(message),
+        # The .po writes "을(를)" where the particle depends on a number or name.
+        "message": josa_resolve(str(message)),
         "actor": (actor.get_full_name() or actor.get_username()) if actor else None,
         "at": _iso(timezone.now()),
     }

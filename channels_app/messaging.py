@@ -11,13 +11,19 @@ import logging
 
 from django.conf import settings
 
+from callcenter.pii import mask_registration_numbers
 from channels_app.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
 
 
 def sms_send(*, to: str, body: str) -> OutboundMessage:
-    """Send one SMS to an E.164 number; the row records what happened."""
+    """Send one SMS to an E.164 number; the row records what happened.
+
+    Registration numbers in ``body`` are masked before the row is written: what is stored
+    is what leaves, and neither holds the original.
+    """
+    body = mask_registration_numbers(body)
     backend = settings.MESSAGING_BACKEND
     message = OutboundMessage.objects.create(channel="sms", to=to, body=body, backend=backend)
     if backend in ("outbox", "console"):
@@ -46,6 +52,7 @@ def sms_send(*, to: str, body: str) -> OutboundMessage:
 
 def kakao_send(*, user_key: str, body: str) -> OutboundMessage:
     """Send one KakaoTalk message to a channel user (by the user key Kakao gave us)."""
+    body = mask_registration_numbers(body)
     backend = settings.MESSAGING_BACKEND
     message = OutboundMessage.objects.create(
         channel="kakao", to=user_key, body=body, backend=backend

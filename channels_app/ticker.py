@@ -37,11 +37,28 @@ async def sla_tick(last_run: float | None) -> float | None:
     return now
 
 
+async def sockets_tick(last_run: float | None) -> float | None:
+    """Refresh this process's open sockets a few times per PRESENCE_GRACE_SECONDS, so
+    other processes see them alive (and stop seeing them when this process dies)."""
+    from channels_app import sockets
+
+    now = time.monotonic()
+    if last_run is not None and now - last_run < settings.PRESENCE_GRACE_SECONDS / 3:
+        return last_run
+    try:
+        await db_call(sockets.heartbeat)()
+    except Exception:
+        logger.exception("socket heartbeat failed; trying again next tick")
+        return last_run
+    return now
+
+
 async def _run_forever() -> None:
     from callcenter.routing import router_tick
 
-    last_sla_check = None
+    last_sla_check = last_heartbeat = None
     while True:
+        last_heartbeat = await sockets_tick(last_heartbeat)
         try:
             await db_call(router_tick)()
         except Exception:

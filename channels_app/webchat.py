@@ -5,21 +5,19 @@ import json
 from django import forms
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from phonenumber_field.formfields import PhoneNumberField
 
+from callcenter import ratelimits
 from callcenter.attachments import (
     attachment_from_token,
-    attachment_message_create,
     attachment_path,
 )
 from callcenter.models import Message
@@ -44,18 +42,19 @@ class ChatStartForm(forms.Form):
     )
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+def _too_many(message: str, used: ratelimits.Usage) -> JsonResponse:
+    response = JsonResponse(
+        {"error": "rate_limited", "message": str(message), "retry_after": used.retry_after},
+        status=429,
+    )
+    return ratelimits.with_retry_after(response, used.retry_after)
 
 
 @require_GET
 @xframe_options_exempt
 def chat_page(request: HttpRequest) -> HttpResponse:
-    """The citizen chat, full page or inside the widget's iframe (?embed=1)."""
-    language = request.GET.get("lang")
-    if language in dict(CHAT_LANGUAGES):
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+    """The citizen chat, full page or inside the widget's iframe (?embed=1); ?lang= is
+    handled by KoreanFirstLocaleMiddleware like on every page."""
     response = render(
         request,
         "chat/chat.html",
@@ -66,9 +65,8 @@ def chat_page(request: HttpRequest) -> HttpResponse:
             "max_upload_bytes": settings.CHAT_MAX_UPLOAD_BYTES,
         },
     )
-    response["Content-Security-Policy"] = "frame-ancestors " + " ".join(settings.CHAT_EMBED_ORIGINS)
-    if language in dict(CHAT_LANGUAGES):
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    # The site policy (settings.CONTENT_SECURITY_POLICY), framed only by the city's sites.
+    response._csp_replace = {"frame-ancestors": settings.CHAT_EMBED_ORIGINS}
     return response
 
 
@@ -78,19 +76,15 @@ def chat_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def chat_start(request: HttpRequest) -> JsonResponse:
     """Start a chat: 201 {token, contact_id, ws_url}, or 400 with the form's errors."""
-    key = f"chat-start:{_client_ip(request)}"
-    if cache.get_or_set(key, 0, 3600) >= settings.CHAT_START_LIMIT_PER_HOUR:
-        return JsonResponse(
-            {
-                "error": "rate_limited",
-                "message": str(_("Too many chats started. Try again later.")),
-            },
-            status=429,
-        )
+    used = ratelimits.usage(
+        request, group="chat-start", per_hour=settings.CHAT_START_LIMIT_PER_HOUR, count=True
+    )
+    if used and used.exceeded:
+        return _too_many(_("Too many chats started. Try again later."), used)
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"{}")
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested to crash
             return JsonResponse(
                 {"error": "invalid_json", "message": "The body is not JSON."}, status=400
             )
@@ -118,7 +112,6 @@ def chat_start(request: HttpRequest) -> JsonResponse:
         )
     except conversation.ChatError as error:
         return JsonResponse({"error": "unavailable", "message": str(error)}, status=503)
-    cache.incr(key)
     return JsonResponse(
         {
             "token": token,
@@ -133,11 +126,22 @@ def chat_start(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def chat_attachment(request: HttpRequest, token: str) -> JsonResponse:
-    """A citizen sends an image or PDF into their chat."""
+    """A citizen sends an image or PDF into their chat: 201, 400, 404, 409 (ended), 410 (the
+    token is dead), 413 (the chat's quota is used up) or 429 (too many uploads from this
+    address this hour)."""
+    used = ratelimits.usage(
+        request, group="chat-upload", per_hour=settings.CHAT_UPLOADS_PER_HOUR, count=True
+    )
+    if used and used.exceeded:
+        return _too_many(_("Too many files from your connection. Try again later."), used)
     session = conversation.session_for_token(token)
     if session is None:
         return JsonResponse(
             {"error": "unknown_session", "message": "This chat no longer exists."}, status=404
+        )
+    if conversation.session_expired(session):
+        return JsonResponse(
+            {"error": "session_expired", "message": str(_("This chat has closed."))}, status=410
         )
     upload = request.FILES.get("file")
     if upload is None:
@@ -148,12 +152,11 @@ def chat_attachment(request: HttpRequest, token: str) -> JsonResponse:
             {"error": "chat_ended", "message": str(_("This chat has ended."))}, status=409
         )
     try:
-        message = attachment_message_create(
-            contact=contact,
-            upload=upload,
-            sender=Message.Sender.CITIZEN,
-            text=request.POST.get("text", ""),
+        message = conversation.chat_attachment_send(
+            session=session, upload=upload, text=request.POST.get("text", "")
         )
+    except conversation.ChatQuotaExceeded as error:
+        return JsonResponse({"error": "quota_exceeded", "message": str(error)}, status=413)
     except ValidationError as error:
         return JsonResponse({"error": "bad_file", "message": " ".join(error.messages)}, status=400)
     return JsonResponse({"message": message_payload(message)}, status=201)
@@ -174,7 +177,7 @@ def attachment_download(request: HttpRequest, signed: str) -> FileResponse:
         raise Http404("No such attachment.")
     response = FileResponse(attachment_path(item).open("rb"), content_type=item["content_type"])
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(item['name'])}"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, no-store"  # personal data: no copy on shared PCs
     return response
 
 

@@ -8,8 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.models import Contact
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from knowledge.models import Article, ArticleUse, SearchQueryLog
+from knowledge.models import Article, ArticleUse
 from knowledge.selectors import article_result, article_search
+from knowledge.services import search_query_log
 
 MAX_LIMIT = 20
 STAFF = {AGENT, SUPERVISOR, OFFICER, ADMINISTRATOR}
@@ -33,7 +34,7 @@ def search(request: HttpRequest) -> JsonResponse:
         query=query, limit=limit, category=request.GET.get("category", ""), staff=staff
     )
     if query:
-        SearchQueryLog.objects.create(query=query, results=len(results), staff=staff)
+        search_query_log(query=query, results=len(results), staff=staff)
     return JsonResponse(
         {
             "query": query,

@@ -10,7 +10,12 @@ from tickets.models import Category, Department
 
 
 class Article(models.Model):
-    """An answer to one citizen question. Every save leaves an ArticleVersion behind."""
+    """An answer to one citizen question. Every save leaves an ArticleVersion behind.
+
+    A published article's own fields are what the FAQ, the API and search serve. An edit of a
+    published article waits in ``pending_version`` (a draft, then in review) while the
+    published text stays online, until a publisher publishes the edit.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -56,6 +61,14 @@ class Article(models.Model):
     links = models.JSONField(
         _("links"), default=list, blank=True, help_text=_('[{"label": …, "url": …}]')
     )
+    pending_version = models.ForeignKey(
+        "ArticleVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("edit waiting to be published"),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,13 +101,22 @@ class Article(models.Model):
 
 
 class ArticleVersion(models.Model):
-    """A snapshot of an article's content at one save. Never edited."""
+    """A snapshot of an article's content at one save. Its content is never edited; only a
+    published article's pending edit moves its ``status`` from draft to in review and back."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     question = models.TextField()
     answer = models.TextField()
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    synonyms = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=Article.Status.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from callcenter.pii import mask_registration_numbers
 from knowledge.models import Article
 
 
@@ -33,7 +34,8 @@ def suggestions_for_contact(contact) -> tuple[str, list[dict]]:
         .order_by("-id")
         .values_list("text", flat=True)[:3]
     )
-    query = " ".join(reversed(texts))[-200:]
+    # Masked before it is cut: the query goes out in the suggestions frame.
+    query = mask_registration_numbers(" ".join(reversed(texts)))[-200:]
     if not query.strip():
         return "", []
     results = article_search(query=query, limit=SUGGESTION_COUNT, staff=True)

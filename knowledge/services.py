@@ -8,18 +8,36 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.models import User
-from knowledge.models import Article, ArticleFeedback, ArticleReview, ArticleVersion
+from callcenter.pii import mask_registration_numbers
+from knowledge.models import (
+    Article,
+    ArticleFeedback,
+    ArticleReview,
+    ArticleVersion,
+    SearchQueryLog,
+)
 from knowledge.search import search_document_update
 from tickets.models import Category, Department
 
 # Published answers are checked again after this many days ("검토 필요" once past due).
 REVIEW_EVERY_DAYS = 180
+# What publishing a pending edit changes on the article row.
+CONTENT_FIELDS = [
+    "title",
+    "question",
+    "answer",
+    "category",
+    "department",
+    "tags",
+    "synonyms",
+    "pending_version",
+]
 
 
 def article_version_record(
-    *, article: Article, author: User | None, note: str = ""
+    *, article: Article, author: User | None, note: str = "", status: str | None = None
 ) -> ArticleVersion:
-    """Snapshot ``article`` as its next version."""
+    """Snapshot ``article``'s fields as its next version (with ``status`` when given)."""
     with transaction.atomic():
         # Lock the article row so two saves cannot take the same version number.
         Article.objects.select_for_update().filter(pk=article.pk).exists()
@@ -30,10 +48,24 @@ def article_version_record(
             title=article.title,
             question=article.question,
             answer=article.answer,
-            status=article.status,
+            category=article.category,
+            department=article.department,
+            tags=article.tags,
+            synonyms=article.synonyms,
+            status=status or article.status,
             author=author,
             note=note,
         )
+
+
+def _fill(article: Article, **fields) -> None:
+    article.title = fields["title"].strip()
+    article.question = fields["question"].strip()
+    article.answer = fields["answer"].strip()
+    article.category = fields["category"]
+    article.department = fields["department"]
+    article.tags = list(fields["tags"] or [])
+    article.synonyms = list(fields["synonyms"] or [])
 
 
 def article_save(
@@ -51,15 +83,24 @@ def article_save(
     external_id: str = "",
     note: str = "",
 ) -> Article:
-    """Create or update an article and record the result as a new version."""
+    """Create or update an article and record the result as a new version.
+
+    Saving a published article as a draft leaves it online unchanged: the edit becomes its
+    pending version until a publisher publishes it. Archiving stays an explicit status."""
+    fields = {
+        "title": title,
+        "question": question,
+        "answer": answer,
+        "category": category,
+        "department": department,
+        "tags": tags,
+        "synonyms": synonyms,
+    }
+    editing_live = article is not None and article.status == Article.Status.PUBLISHED
+    if editing_live and status in (Article.Status.DRAFT, Article.Status.IN_REVIEW):
+        return _pending_save(article=article, author=author, note=note, fields=fields)
     article = article or Article()
-    article.title = title.strip()
-    article.question = question.strip()
-    article.answer = answer.strip()
-    article.category = category
-    article.department = department
-    article.tags = list(tags or [])
-    article.synonyms = list(synonyms or [])
+    _fill(article, **fields)
     article.external_id = external_id or article.external_id
     if status == Article.Status.PUBLISHED and article.status != Article.Status.PUBLISHED:
         article.published_at = timezone.now()
@@ -69,6 +110,23 @@ def article_save(
         article.save()
         article_version_record(article=article, author=author, note=note)
         search_document_update(article)
+    return article
+
+
+def _pending_save(*, article: Article, author: User | None, note: str, fields: dict) -> Article:
+    """Record an edit of a published article as its pending draft; the article's own
+    (published) fields, and so the FAQ and the search index, stay as they are."""
+    edit = Article.objects.get(pk=article.pk)
+    _fill(edit, **fields)
+    edit.full_clean()
+    with transaction.atomic():
+        version = article_version_record(
+            article=edit, author=author, note=note, status=Article.Status.DRAFT
+        )
+        Article.objects.filter(pk=article.pk).update(
+            pending_version=version, updated_at=timezone.now()
+        )
+    article.pending_version = version
     return article
 
 
@@ -86,34 +144,67 @@ def user_can_publish(user, article: Article) -> bool:
 
 
 def article_submit(*, article: Article, user, comment: str = "") -> Article:
-    """An author sends a draft to review."""
-    if article.status not in (Article.Status.DRAFT, Article.Status.IN_REVIEW):
+    """An author sends a draft (or a published article's pending edit) to review."""
+    pending = article.pending_version
+    if pending is None and article.status not in (Article.Status.DRAFT, Article.Status.IN_REVIEW):
         raise ValueError(_("Only a draft can be sent to review."))
     with transaction.atomic():
-        article.status = Article.Status.IN_REVIEW
-        article.save(update_fields=["status", "updated_at"])
-        search_document_update(article)
+        if pending is not None:
+            pending.status = Article.Status.IN_REVIEW
+            pending.save(update_fields=["status"])
+        else:
+            article.status = Article.Status.IN_REVIEW
+            article.save(update_fields=["status", "updated_at"])
+            search_document_update(article)
         ArticleReview.objects.create(
             article=article, user=user, decision=ArticleReview.Decision.SUBMITTED, comment=comment
         )
     return article
 
 
+def _pending_publish(*, article: Article) -> None:
+    """The pending edit's content becomes the published article's."""
+    pending = article.pending_version
+    article.title, article.question, article.answer = (
+        pending.title,
+        pending.question,
+        pending.answer,
+    )
+    article.category_id, article.department_id = pending.category_id, pending.department_id
+    article.tags, article.synonyms = pending.tags, pending.synonyms
+    article.pending_version = None
+    article.full_clean()
+
+
 def article_review(*, article: Article, user, approve: bool, comment: str = "") -> Article:
     """The owning department or a supervisor approves (publishes) or asks for changes."""
     if not user_can_publish(user, article):
         raise PermissionError(_("Only the owning department or a supervisor can review this."))
-    if article.status not in (Article.Status.IN_REVIEW, Article.Status.DRAFT):
+    pending = article.pending_version
+    if pending is None and article.status not in (Article.Status.IN_REVIEW, Article.Status.DRAFT):
         raise ValueError(_("Only drafts and articles in review can be reviewed."))
     if not approve and not comment.strip():
         raise ValueError(_("Say what should change."))
     with transaction.atomic():
         if approve:
+            if pending is not None:
+                _pending_publish(article=article)
             article.status = Article.Status.PUBLISHED
             article.published_at = timezone.now()
             article.review_due = timezone.localdate() + timedelta(days=REVIEW_EVERY_DAYS)
-            article.save(update_fields=["status", "published_at", "review_due", "updated_at"])
+            article.save(
+                update_fields=[
+                    *CONTENT_FIELDS,
+                    "status",
+                    "published_at",
+                    "review_due",
+                    "updated_at",
+                ]
+            )
             article_version_record(article=article, author=user, note=_("published"))
+        elif pending is not None:
+            pending.status = Article.Status.DRAFT
+            pending.save(update_fields=["status"])
         else:
             article.status = Article.Status.DRAFT
             article.save(update_fields=["status", "updated_at"])
@@ -127,6 +218,23 @@ def article_review(*, article: Article, user, approve: bool, comment: str = "") 
             else ArticleReview.Decision.CHANGES_REQUESTED,
             comment=comment.strip(),
         )
+    return article
+
+
+def article_unpublish(*, article: Article, user) -> Article:
+    """A publisher takes a published answer off the FAQ; it becomes a draft again (with its
+    pending edit's content, if there is one)."""
+    if not user_can_publish(user, article):
+        raise PermissionError(_("Only the owning department or a supervisor can unpublish this."))
+    if article.status != Article.Status.PUBLISHED:
+        raise ValueError(_("Only a published article can be taken offline."))
+    with transaction.atomic():
+        if article.pending_version is not None:
+            _pending_publish(article=article)
+        article.status = Article.Status.DRAFT
+        article.save(update_fields=[*CONTENT_FIELDS, "status", "updated_at"])
+        article_version_record(article=article, author=user, note=_("taken offline"))
+        search_document_update(article)
     return article
 
 
@@ -153,3 +261,11 @@ def article_restore(*, article: Article, version: ArticleVersion, user) -> Artic
 
 def article_feedback(*, article: Article, helpful: bool) -> None:
     ArticleFeedback.objects.create(article=article, helpful=helpful)
+
+
+def search_query_log(*, query: str, results: int, staff: bool) -> SearchQueryLog:
+    """Remember a search (the report's "looked for in vain"), registration numbers masked:
+    citizens paste them into the FAQ search box too."""
+    return SearchQueryLog.objects.create(
+        query=mask_registration_numbers(query)[:200], results=results, staff=staff
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:article_id>/edit/", views.article_edit, name="knowledge-edit"),
     path("<int:article_id>/submit/", views.article_submit, name="knowledge-submit"),
     path("<int:article_id>/review/", views.article_review, name="knowledge-review"),
+    path("<int:article_id>/unpublish/", views.article_unpublish, name="knowledge-unpublish"),
     path("<int:article_id>/diff/", views.article_diff, name="knowledge-diff"),
     path(
         "<int:article_id>/versions/<int:number>/restore/",

@@ -58,7 +58,7 @@ class ArticleForm(forms.Form):
 def _get_article_for_staff(article_id: int) -> Article:
     return get_object_or_404(
         Article.objects.exclude(status=Article.Status.ARCHIVED).select_related(
-            "category__parent", "department"
+            "category__parent", "department", "pending_version__author"
         ),
         pk=article_id,
     )
@@ -72,7 +72,8 @@ def article_list(request: HttpRequest) -> HttpResponse:
     )
     status = request.GET.get("status", "")
     if status in Article.Status.values:
-        articles = articles.filter(status=status)
+        # An edit of a published article waiting for review is in review too.
+        articles = articles.filter(Q(status=status) | Q(pending_version__status=status))
     if request.GET.get("review") == "due":
         articles = articles.filter(review_due__lt=timezone.localdate())
         officer = getattr(request.user, "officer", None)
@@ -99,20 +100,20 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
     article = _get_article_for_staff(article_id) if article_id else None
     initial = {}
     if article is not None:
+        # A published article with an edit waiting: go on from the edit.
+        content = article.pending_version or article
         initial = {
-            "title": article.title,
-            "question": article.question,
-            "answer": article.answer,
-            "category": article.category_id,
-            "department": article.department_id,
-            "tags": ", ".join(article.tags),
-            "synonyms": ", ".join(article.synonyms),
+            "title": content.title,
+            "question": content.question,
+            "answer": content.answer,
+            "category": content.category_id or article.category_id,
+            "department": content.department_id,
+            "tags": ", ".join(content.tags),
+            "synonyms": ", ".join(content.synonyms),
         }
     form = ArticleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        keep_live = article is not None and article.status == Article.Status.PUBLISHED
-        publisher = article is not None and services.user_can_publish(request.user, article)
         saved = services.article_save(
             article=article,
             title=data["title"],
@@ -122,11 +123,16 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
             department=data["department"],
             tags=ArticleForm.split(data["tags"]),
             synonyms=ArticleForm.split(data["synonyms"]),
-            # A publisher's edit of a live article stays live; anyone else's is a draft.
-            status=Article.Status.PUBLISHED if keep_live and publisher else Article.Status.DRAFT,
+            # A published article stays online: the edit waits as a draft for a publisher.
+            status=Article.Status.DRAFT,
             author=request.user,
         )
         messages.success(request, _("Saved as version %s.") % saved.versions.first().number)
+        if saved.pending_version is not None:
+            messages.info(
+                request,
+                _("The published answer stays online until a publisher publishes your edit."),
+            )
         return redirect("knowledge-article", article_id=saved.pk)
     return render(request, "knowledge/article_form.html", {"form": form, "article": article})
 
@@ -179,6 +185,22 @@ def article_review(request: HttpRequest, article_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Review saved."))
+    return redirect("knowledge-article", article_id=article.pk)
+
+
+@role_required(*STAFF)
+@require_POST
+def article_unpublish(request: HttpRequest, article_id: int) -> HttpResponse:
+    """Take a published answer off the FAQ: a publisher's explicit step, never a save's."""
+    article = _get_article_for_staff(article_id)
+    try:
+        services.article_unpublish(article=article, user=request.user)
+    except PermissionError as error:
+        return render(request, "403.html", {"reason": str(error)}, status=403)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The article was taken offline and is a draft again."))
     return redirect("knowledge-article", article_id=article.pk)
 
 
@@ -252,7 +274,7 @@ def faq_index(request: HttpRequest) -> HttpResponse:
     results = []
     if query:
         results = [a for a, _score, _snip in article_search(query=query, limit=20, staff=False)]
-        SearchQueryLog.objects.create(query=query, results=len(results), staff=False)
+        services.search_query_log(query=query, results=len(results), staff=False)
     elif category_code:
         results = list(
             published.filter(

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from callcenter import roles
-from callcenter.models import Agent, Citizen, Contact, Queue, Skill, User
+from callcenter.models import Agent, Citizen, Contact, Queue, Skill, SocketConnection, User
 from tickets.models import Category, Department, Officer
 
 
@@ -40,11 +40,23 @@ class AgentFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory, roles=[roles.AGENT])
     display_name = factory.Sequence(lambda n: f"상담사{n}")
+    console_seen_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def skills(self, create, extracted, **kwargs):
         if create and extracted:
             self.skills.set(extracted)
+
+    @factory.post_generation
+    def console(self, create, extracted, **kwargs):
+        """Agents have their console open, as at work; ``console=False`` for one closed."""
+        if not create:
+            return
+        if extracted is False:
+            Agent.objects.filter(pk=self.pk).update(console_seen_at=None)
+            self.console_seen_at = None
+            return
+        SocketConnection.objects.create(channel_name=f"test.console.{self.pk}", agent=self)
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):

@@ -1,6 +1,8 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
 from django import forms
+from django.db import models
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.models import Channel, User
@@ -8,9 +10,29 @@ from callcenter.roles import AGENT, SUPERVISOR
 from tickets.models import Category, Department, Ticket
 
 
+class CategoryChoiceIterator(ModelChoiceIterator):
+    """Categories in path order (교통/도로, 교통/주정차, 세무/…), not the order of leaf names."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for category in sorted(self.queryset, key=lambda node: node.path_sort_key):
+            yield self.choice(category)
+
+
 class CategoryChoiceField(forms.ModelChoiceField):
+    iterator = CategoryChoiceIterator
+
     def label_from_instance(self, obj: Category) -> str:
         return obj.path
+
+
+class TicketOutcome(models.TextChoices):
+    """What the agent's ticket panel does with the ticket on save."""
+
+    KEEP_OPEN = "open", _("Keep open")
+    RESOLVE = "resolve", _("Resolved on this contact")
+    TRANSFER = "transfer", _("Transfer to a department")
 
 
 class ContactTicketForm(forms.Form):
@@ -26,12 +48,9 @@ class ContactTicketForm(forms.Form):
     )
     outcome = forms.ChoiceField(
         label=_("Outcome"),
-        choices=[
-            ("open", _("Keep open")),
-            ("resolve", _("Resolved on this contact")),
-            ("transfer", _("Transfer to a department")),
-        ],
-        initial="resolve",
+        choices=TicketOutcome.choices,
+        # Nothing is resolved unless the agent says so.
+        initial=TicketOutcome.KEEP_OPEN,
     )
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.filter(is_active=True), required=False
@@ -61,7 +80,7 @@ class ContactTicketForm(forms.Form):
             Div(Field("department"), Field("transfer_note"), css_class="js-transfer-fields"),
             Field("callback"),
             Field("callback_phone"),
-            HTML('<div class="d-flex gap-2">'),
+            HTML('<div class="d-flex gap-2 ticket-actions">'),
             Submit("save", _("Save ticket"), css_class="btn-primary"),
             Submit("wrapup", _("Save and finish wrap-up"), css_class="btn-success"),
             HTML("</div>"),
@@ -70,11 +89,11 @@ class ContactTicketForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         outcome = data.get("outcome")
-        if outcome == "transfer" and not data.get("department"):
+        if outcome == TicketOutcome.TRANSFER and not data.get("department"):
             self.add_error("department", _("Choose the department to transfer to."))
-        if outcome == "transfer" and not (data.get("transfer_note") or "").strip():
+        if outcome == TicketOutcome.TRANSFER and not (data.get("transfer_note") or "").strip():
             self.add_error("transfer_note", _("Write a note for the department."))
-        if outcome == "resolve" and not (data.get("answer") or "").strip():
+        if outcome == TicketOutcome.RESOLVE and not (data.get("answer") or "").strip():
             self.add_error("answer", _("Write the answer given to resolve the ticket."))
         if data.get("callback") and not (data.get("callback_phone") or "").strip():
             self.add_error("callback_phone", _("Enter the number to call back."))

@@ -89,6 +89,17 @@ class Category(models.Model):
             node = node.parent
         return "/".join(reversed(names))
 
+    @property
+    def path_sort_key(self) -> tuple:
+        """Sorts a tree's nodes as a list of paths: level by level, by the admin's sort order
+        and then by name (Unicode order, which is 가나다 order for Hangul)."""
+        levels = []
+        node: Category | None = self
+        while node is not None:
+            levels.append((node.sort_order, node.name))
+            node = node.parent
+        return tuple(reversed(levels))
+
 
 class TicketCounter(models.Model):
     """The last ticket number issued in a year; locked while a ticket is numbered.

@@ -4,14 +4,16 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from callcenter.models import Citizen
+from callcenter.models import Citizen, Contact, Message
+from callcenter.privacy import mask_transcript_text
 from tickets.models import (
     ACTIVE_STATUSES,
     Category,
     Department,
+    ServiceAttribute,
     SlaPolicy,
     Ticket,
     TicketEvent,
@@ -161,28 +163,49 @@ def ticket_list(
     return tickets.order_by(*TICKET_SORTS.get(sort, TICKET_SORTS["-created"]))
 
 
-def fcr_rate(*, start: datetime, end: datetime) -> tuple[int, int]:
-    """(resolved on first contact, resolved) for tickets resolved in [start, end).
+FCR_WINDOW = timedelta(days=7)
 
-    First-contact resolution (DESIGN.md): the ticket has exactly one contact and no repeat
-    contact from the citizen on its category came in within 7 days. Merged duplicates are
-    not counted.
+
+def first_contact_resolutions(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets of ``tickets`` resolved on first contact — the one definition of FCR
+    (DESIGN.md) that the dashboard, reports and :func:`first_contact_resolved` share.
+
+    A resolved, unmerged ticket with exactly one contact, never transferred to a department,
+    with no repeat contact linked to it, and no new contact (a call, a chat, a ticket from
+    any channel) from the same citizen on the same category within 7 days of its resolution.
     """
+    resolved_at = OuterRef("resolved_at")
+    window = {"created_at__gt": resolved_at, "created_at__lte": resolved_at + FCR_WINDOW}
+    later_ticket = Ticket.objects.filter(
+        citizen_id=OuterRef("citizen_id"), category_id=OuterRef("category_id"), **window
+    ).exclude(pk=OuterRef("pk"))
+    later_contact = Contact.objects.filter(
+        citizen_id=OuterRef("citizen_id"), tickets__category_id=OuterRef("category_id"), **window
+    )
+    transferred = TicketEvent.objects.filter(
+        ticket_id=OuterRef("pk"), type=TicketEvent.Type.TRANSFERRED
+    )
+    return (
+        tickets.filter(resolved_at__isnull=False, merged_into__isnull=True, repeat_contacts=0)
+        .annotate(contact_count=Count("contacts"))
+        .filter(contact_count=1)
+        .exclude(Exists(transferred))
+        .exclude(Exists(later_ticket) | Exists(later_contact))
+    )
+
+
+def fcr_rate(*, start: datetime, end: datetime) -> tuple[int, int]:
+    """(resolved on first contact, resolved) for tickets resolved in [start, end); merged
+    duplicates are not counted. See :func:`first_contact_resolutions`."""
     resolved = Ticket.objects.filter(
         resolved_at__gte=start, resolved_at__lt=end, merged_into__isnull=True
-    ).annotate(contact_count=Count("contacts"))
-    first = resolved.filter(contact_count=1, repeat_contacts=0)
-    return first.count(), resolved.count()
+    )
+    return first_contact_resolutions(resolved).count(), resolved.count()
 
 
 def first_contact_resolved(ticket: Ticket) -> bool:
     """Whether ``ticket`` counts as resolved on first contact (see :func:`fcr_rate`)."""
-    return (
-        ticket.resolved_at is not None
-        and ticket.merged_into_id is None
-        and ticket.repeat_contacts == 0
-        and ticket.contacts.count() == 1
-    )
+    return first_contact_resolutions(Ticket.objects.filter(pk=ticket.pk)).exists()
 
 
 def csat(*, start: datetime, end: datetime) -> tuple[int, int]:
@@ -239,3 +262,66 @@ def ticket_overview(*, days: int = 30, now: datetime | None = None) -> dict:
         "csat": _ratio(satisfied, answered),
         "days": days,
     }
+
+
+def ticket_attribute_answers(ticket: Ticket) -> list[tuple[str, str]]:
+    """The Open311 attribute answers as (question, answer) for staff to read: questions from
+    the category's service definition in its order, list keys shown by their names; answers
+    to questions no longer defined keep their code as the question."""
+    answers = ticket.attributes if isinstance(ticket.attributes, dict) else {}
+    if not answers:
+        return []
+    definitions = (
+        list(ServiceAttribute.objects.filter(category_id=ticket.category_id))
+        if ticket.category_id
+        else []
+    )
+    rows = []
+    for definition in definitions:
+        if definition.code in answers:
+            value = answers[definition.code]
+            rows.append((definition.description, _attribute_display(definition, value)))
+    known = {definition.code for definition in definitions}
+    for code, value in answers.items():
+        if code not in known:
+            rows.append((code, _attribute_display(None, value)))
+    return rows
+
+
+def _attribute_display(definition: ServiceAttribute | None, value) -> str:
+    names = {}
+    if definition is not None and isinstance(definition.values, list):
+        names = {
+            str(option["key"]): str(option.get("name") or option["key"])
+            for option in definition.values
+            if isinstance(option, dict) and "key" in option
+        }
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(names.get(str(item), str(item)) for item in values)
+
+
+def ticket_department_transcripts(ticket: Ticket) -> list[dict]:
+    """The linked contacts' conversations as a department officer may read them: only what
+    the citizen and the agent said to each other (no internal notes, bot or system lines),
+    registration and phone numbers masked."""
+    said = Message.objects.filter(
+        internal=False, sender__in=[Message.Sender.CITIZEN, Message.Sender.AGENT]
+    ).order_by("created_at", "id")
+    contacts = ticket.contacts.order_by("created_at").prefetch_related(
+        Prefetch("messages", queryset=said, to_attr="said")
+    )
+    return [
+        {
+            "contact": contact,
+            "messages": [
+                {
+                    "sender": message.get_sender_display(),
+                    "sender_code": message.sender,
+                    "text": mask_transcript_text(message.text),
+                    "created_at": message.created_at,
+                }
+                for message in contact.said
+            ],
+        }
+        for contact in contacts
+    ]

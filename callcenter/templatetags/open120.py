@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import template
 
+from callcenter.korean import josa_resolve, with_josa
 from callcenter.models import Channel, Presence
 
 register = template.Library()
@@ -37,3 +38,16 @@ def presence_label(value: str) -> str:
 @register.filter
 def channel_label(value: str) -> str:
     return str(Channel(value).label) if value in Channel.values else value
+
+
+@register.filter(is_safe=True)
+def josa(word, pair: str) -> str:
+    """{{ name|josa:"을/를" }} → the word with the particle form it takes (기록을, 번호를)."""
+    return with_josa(str(word), pair)
+
+
+@register.filter(is_safe=True)
+def josa_resolved(text) -> str:
+    """Resolve the two-form particles ("을(를)", "(으)로") of a formatted translation, as in
+    {% filter josa_resolved %}{% blocktranslate %}…{% endblocktranslate %}{% endfilter %}."""
+    return josa_resolve(text)

@@ -5,12 +5,13 @@ to watch and to conference into conversations they join.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter import routing
 from callcenter.models import Agent, Contact, Offer, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
-from channels_app import conversation
+from channels_app import conversation, sockets
 from channels_app.consumers.base import Open120Consumer, db_call, integer, text
 from channels_app.events import (
     AGENTS_GROUP,
@@ -45,6 +46,8 @@ class AgentConsumer(Open120Consumer):
             await self.channel_layer.group_add(AGENTS_GROUP, self.channel_name)
         if self.is_supervisor:
             await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
+        if self.agent is not None:
+            await sockets.opened(self.channel_name, agent=self.agent)
         await self.accept()
         hello = await db_call(self._hello)()
         for contact in hello["contacts"]:
@@ -72,11 +75,18 @@ class AgentConsumer(Open120Consumer):
             "agent_id": self.agent.pk if self.agent else None,
             "role": "agent" if self.agent else "supervisor",
             "presence": self.agent.presence if self.agent else None,
+            "presence_reason": self.agent.presence_reason_label if self.agent else "",
+            "presence_changed_at": (
+                timezone.localtime(self.agent.presence_changed_at).isoformat()
+                if self.agent
+                else None
+            ),
             "contacts": contacts,
             "offers": offers,
         }
 
     async def disconnect(self, code: int) -> None:
+        await sockets.closed(self.channel_name)
         if getattr(self, "agent", None) is not None:
             await self.channel_layer.group_discard(agent_group(self.agent.pk), self.channel_name)
             await self.channel_layer.group_discard(AGENTS_GROUP, self.channel_name)
@@ -108,7 +118,9 @@ class AgentConsumer(Open120Consumer):
             "ack": self.on_ack,
             "contact.end": self.on_contact_end,
             "contact.transfer": self.on_contact_transfer,
+            "contact.listen": self.on_contact_listen,
             "contact.join": self.on_contact_join,
+            "whisper": self.on_whisper,
             "wrapup.complete": self.on_wrapup_complete,
         }
 
@@ -190,6 +202,9 @@ class AgentConsumer(Open120Consumer):
 
     def _send_message(self, contact_id: int, body: str, client_id: str, internal: bool):
         contact = self._contact_for(contact_id)
+        holds_it = self.agent is not None and contact.agent_id == self.agent.pk
+        if not (holds_it or internal or routing.contact_joined_by(contact=contact, user=self.user)):
+            raise routing.RoutingError(_("Join the conversation before writing to the citizen."))
         return conversation.staff_message_send(
             contact=contact, user=self.user, text=body, client_id=client_id, internal=internal
         )
@@ -284,24 +299,71 @@ class AgentConsumer(Open120Consumer):
             contact=contact, from_agent=self.agent, queue=queue, note=note
         )
 
+    async def _require_supervisor(self) -> bool:
+        if not self.is_supervisor:
+            await self.send_error(
+                "supervisors_only", _("Only supervisors can join a conversation.")
+            )
+            return False
+        return True
+
+    async def on_contact_listen(self, content: dict) -> None:
+        """Follow a conversation silently: nothing is stored, nobody else is told."""
+        contact_id = integer(content, "contact_id")
+        if contact_id is None:
+            await self.send_error("invalid_frame", "contact_id must be an integer.")
+            return
+        if not await self._require_supervisor():
+            return
+        result, ok = await self._run(self._listen, contact_id)
+        if ok:
+            await self._follow(contact_id)
+            await self.send_json({"type": "contact.listening", **result})
+
+    def _listen(self, contact_id: int) -> dict:
+        contact = self._contact_for(contact_id)
+        return {
+            "contact": contact_summary(contact),
+            "joined": routing.contact_joined_by(contact=contact, user=self.user),
+        }
+
     async def on_contact_join(self, content: dict) -> None:
         contact_id = integer(content, "contact_id")
         if contact_id is None:
             await self.send_error("invalid_frame", "contact_id must be an integer.")
             return
-        if not self.is_supervisor:
-            await self.send_error(
-                "supervisors_only", _("Only supervisors can join a conversation.")
-            )
+        if not await self._require_supervisor():
             return
         result, ok = await self._run(self._join, contact_id)
         if ok:
             await self._follow(contact_id)
-            await self.send_json({"type": "contact.assigned", "contact": result, "observer": True})
+            await self.send_json(
+                {"type": "contact.assigned", "contact": result, "observer": True, "joined": True}
+            )
 
     def _join(self, contact_id: int) -> dict:
         contact = routing.contact_join(contact=self._contact_for(contact_id), user=self.user)
         return contact_summary(contact)
+
+    async def on_whisper(self, content: dict) -> None:
+        """A supervisor's note that only the agent (and staff) read."""
+        contact_id = integer(content, "contact_id")
+        body = text(content, "text")
+        if contact_id is None or body is None:
+            await self.send_error("invalid_frame", "whisper needs contact_id and text.")
+            return
+        if not await self._require_supervisor():
+            return
+        _, ok = await self._run(
+            self._whisper, contact_id, body, str(content.get("client_id", ""))[:64]
+        )
+        if ok:
+            await self._follow(contact_id)
+
+    def _whisper(self, contact_id: int, body: str, client_id: str):
+        return routing.contact_whisper(
+            contact=self._contact_for(contact_id), user=self.user, text=body, client_id=client_id
+        )
 
     async def on_wrapup_complete(self, content: dict) -> None:
         contact_id = integer(content, "contact_id")

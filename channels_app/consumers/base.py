@@ -7,7 +7,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
+from callcenter.services import CONTROL_CHARACTERS
+
 MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_DEPTH = 8
 
 
 def db_call(func):
@@ -34,11 +37,18 @@ class Open120Consumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             await self.send_error("invalid_json", "The frame is not valid JSON.")
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.send_error("invalid_frame", 'A frame is an object with a "type".')
+            return
+        problem = frame_problem(content)
+        if problem is not None:
+            client_id = content.get("client_id")
+            await self.send_error(
+                *problem, client_id=client_id if isinstance(client_id, str) else None
+            )
             return
         handler = self.frame_handlers().get(content["type"])
         if handler is None:
@@ -60,8 +70,34 @@ class Open120Consumer(AsyncJsonWebsocketConsumer):
     async def on_ping(self, content: dict) -> None:
         await self.send_json({"type": "pong", "id": content.get("id")})
 
-    async def send_error(self, code: str, message: str) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message})
+    async def send_error(self, code: str, message: str, *, client_id: str | None = None) -> None:
+        """An error frame; ``client_id`` names the refused message, so clients stop resending it."""
+        frame = {"type": "error", "code": code, "message": message}
+        if client_id is not None:
+            frame["client_id"] = client_id
+        await self.send_json(frame)
+
+
+def frame_problem(content: dict) -> tuple[str, str] | None:
+    """(code, message) when a decoded frame nests too deep or carries control characters.
+
+    Frames are flat; a deep one is an attack on the parser. NUL and the other C0 controls
+    (tab and line breaks aside) have no place in chat text, and PostgreSQL refuses NUL
+    outright, so they are refused here, before anything is stored.
+    """
+    stack = [(content, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_FRAME_DEPTH:
+            return "invalid_frame", f"Frames nest at most {MAX_FRAME_DEPTH} levels deep."
+        if isinstance(value, str):
+            if CONTROL_CHARACTERS.search(value):
+                return "invalid_text", "Text may not contain control characters."
+        elif isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return None
 
 
 def integer(content: dict, key: str) -> int | None:

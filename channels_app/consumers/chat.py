@@ -1,11 +1,17 @@
 """The citizen's web chat socket, reached with the session's unguessable token."""
 
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
 from callcenter import routing
-from channels_app import conversation
+from channels_app import conversation, sockets
 from channels_app.consumers.base import Open120Consumer, db_call, integer, text
 from channels_app.events import citizen_group
 
 CLOSE_UNKNOWN_SESSION = 4404
+# The chat ended longer than CHAT_AFTER_END_SECONDS ago: the client forgets the token.
+CLOSE_SESSION_EXPIRED = 4410
 
 
 SUBPROTOCOL = "open120.chat"
@@ -27,8 +33,15 @@ class CitizenChatConsumer(Open120Consumer):
             await self.send_error("unknown_session", "This chat no longer exists. Start a new one.")
             await self.close(code=CLOSE_UNKNOWN_SESSION)
             return
+        if conversation.session_expired(self.session):
+            await self.accept(**accept)
+            with translation.override(self.language):
+                message = _("This chat has closed. Start a new chat if you need more help.")
+            await self._expired(message)
+            return
         self.contact_id = self.session.contact_id
         await self.channel_layer.group_add(citizen_group(self.contact_id), self.channel_name)
+        await sockets.opened(self.channel_name, session=self.session)
         await self.accept(**accept)
         await self.send_json(await db_call(self._hello)())
 
@@ -41,6 +54,8 @@ class CitizenChatConsumer(Open120Consumer):
                 if waiting.pk == contact.pk:
                     position, eta = pos, seconds
             no_agents = routing.agents_logged_in_for(contact.queue, contact.language) == 0
+            if no_agents:
+                position = eta = None  # a place in a queue nobody serves would mislead
         return {
             "type": "hello",
             "contact_id": contact.pk,
@@ -50,9 +65,25 @@ class CitizenChatConsumer(Open120Consumer):
             "position": position,
             "eta_seconds": eta,
             "no_agents": no_agents,
+            "closes_in_seconds": self._closes_in(),
+            "ticket_number": (
+                contact.tickets.order_by("id").values_list("number", flat=True).first()
+            ),
         }
 
+    def _closes_in(self) -> int | None:
+        """Seconds the token still works after the end (None while the chat is open)."""
+        expires_at = conversation.session_expires_at(self.session)
+        if expires_at is None:
+            return None
+        return max(0, int((expires_at - timezone.now()).total_seconds()))
+
+    async def _expired(self, message: str) -> None:
+        await self.send_error("session_expired", message)
+        await self.close(code=CLOSE_SESSION_EXPIRED)
+
     async def disconnect(self, code: int) -> None:
+        await sockets.closed(self.channel_name)
         if getattr(self, "contact_id", None):
             await self.channel_layer.group_discard(
                 citizen_group(self.contact_id), self.channel_name
@@ -71,18 +102,23 @@ class CitizenChatConsumer(Open120Consumer):
             "transcript.request": self.on_transcript_request,
         }
 
-    async def _run(self, func, **kwargs):
+    async def _run(self, func, *, refused_client_id: str | None = None, **kwargs):
+        """Call ``func``; a refusal becomes an error frame (naming ``refused_client_id``)."""
         try:
             return await db_call(func)(session=self.session, **kwargs), True
+        except conversation.ChatExpired as error:
+            await self._expired(str(error))
+            return None, False
         except conversation.ChatError as error:
-            await self.send_error("refused", str(error))
+            reason = str(error)
         except ValueError as error:
-            await self.send_error("refused", str(error))
+            reason = str(error)
         except Exception as error:  # noqa: BLE001 - validation errors of the models
             messages = getattr(error, "messages", None)
             if messages is None:
                 raise
-            await self.send_error("refused", "; ".join(messages))
+            reason = "; ".join(messages)
+        await self.send_error("refused", reason, client_id=refused_client_id)
         return None, False
 
     async def _refresh(self) -> None:
@@ -90,14 +126,18 @@ class CitizenChatConsumer(Open120Consumer):
         await db_call(self.session.refresh_from_db)(fields=["contact"])
 
     async def on_message_send(self, content: dict) -> None:
+        client_id = str(content.get("client_id", ""))[:64]
         body = text(content, "text")
         if body is None:
-            await self.send_error("invalid_frame", "message.send needs text.")
+            await self.send_error(
+                "invalid_frame", "message.send needs text.", client_id=client_id or None
+            )
             return
         await self._run(
             conversation.citizen_message_send,
+            refused_client_id=client_id or None,
             text=body,
-            client_id=str(content.get("client_id", ""))[:64],
+            client_id=client_id,
         )
 
     async def on_typing(self, content: dict) -> None:
@@ -110,10 +150,9 @@ class CitizenChatConsumer(Open120Consumer):
         if last_id is None:
             await self.send_error("invalid_frame", "last_message_id must be an integer.")
             return
-        contact_ids = await db_call(conversation.session_contact_ids)(self.session)
-        messages = await db_call(conversation.messages_since)(
-            contact_ids=contact_ids, last_id=last_id, include_internal=False
-        )
+        messages, ok = await self._run(conversation.chat_resume, last_id=last_id)
+        if not ok:
+            return
         for message in messages:
             await self.send_json({"type": "message.created", "message": message})
         last = messages[-1]["id"] if messages else last_id
@@ -178,6 +217,9 @@ class CitizenChatConsumer(Open120Consumer):
         await self.send_json(event)
 
     async def chat_ended(self, event: dict) -> None:
+        await self.send_json({**event, "closes_in_seconds": settings.CHAT_AFTER_END_SECONDS})
+
+    async def chat_ticket(self, event: dict) -> None:
         await self.send_json(event)
 
     async def chat_moved(self, event: dict) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from callcenter.korean import josa_resolve
 from channels_app.open311.selectors import attribute_options
 from tickets.models import ServiceAttribute
 
@@ -197,8 +198,10 @@ def attributes_parse(
             unknown = [value for value in values if value not in _list_keys(definition)]
             if unknown:
                 problems.append(
-                    _("%(name)s: %(values)s not among the keys of the service definition.")
-                    % {"name": label, "values": ", ".join(unknown)}
+                    josa_resolve(
+                        _("%(name)s: %(values)s not among the keys of the service definition.")
+                        % {"name": label, "values": ", ".join(unknown)}
+                    )
                 )
                 continue
             answers[definition.code] = list(dict.fromkeys(values))
@@ -213,7 +216,9 @@ def attributes_parse(
         answers[definition.code] = values[0]
     for code in given:
         problems.append(
-            _("attribute[%(code)s] is not an attribute of this service.") % {"code": code}
+            josa_resolve(
+                _("attribute[%(code)s] is not an attribute of this service.") % {"code": code}
+            )
         )
     return answers, problems
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from callcenter.korean import josa_resolve
 from channels_app.open311 import rendering, selectors
 from channels_app.open311.parsing import Open311Error, request_query_parse, service_request_parse
 from tickets.services import open311_key_verify, open311_request_create
@@ -84,7 +85,10 @@ def _service_or_404(code: str):
     service = selectors.service_get(code)
     if service is None:
         raise Open311Error(
-            404, _("service_code %(code)s is not a service offered here.") % {"code": code}
+            404,
+            josa_resolve(
+                _("service_code %(code)s is not a service offered here.") % {"code": code}
+            ),
         )
     return service
 
@@ -150,6 +154,8 @@ def request_detail(request: HttpRequest, fmt: str, service_request_id: str) -> H
     if ticket is None:
         raise Open311Error(
             404,
-            _("service_request_id %(id)s was not found.") % {"id": service_request_id},
+            josa_resolve(
+                _("service_request_id %(id)s was not found.") % {"id": service_request_id}
+            ),
         )
     return _requests_response(fmt, [ticket])

@@ -44,6 +44,7 @@
     callbackError: $("chat-callback-error"),
     callbackSaved: $("chat-callback-saved"),
     noAgentsText: $("chat-no-agents-text"),
+    endedTicket: $("chat-ended-ticket"),
     agentBar: $("chat-agent-bar"),
     agentText: $("chat-agent-text"),
     log: $("chat-log"),
@@ -212,7 +213,8 @@
       if (socket !== ws) return;
       socket = null;
       resumed = false;
-      if (event.code === 4404) {
+      // 4404: unknown token; 4410: the chat ended and its after-end window has passed.
+      if (event.code === 4404 || event.code === 4410) {
         clearSession();
         resetToStart(T.sessionGone);
         return;
@@ -221,6 +223,19 @@
       showConnection(T.reconnecting);
       scheduleReconnect();
     });
+  }
+
+  // After the end the token works only for a while (rating, transcript): then forget it.
+  let forgetTimer = null;
+  function forgetAfter(seconds) {
+    if (typeof seconds !== "number" || forgetTimer || !session) return;
+    const token = session.token;
+    forgetTimer = window.setTimeout(() => {
+      forgetTimer = null;
+      if (!session || session.token !== token) return; // a new chat has started since
+      clearSession();
+      resetToStart(T.sessionGone);
+    }, seconds * 1000);
   }
 
   function scheduleReconnect() {
@@ -254,11 +269,16 @@
           saveSession(session);
         }
         applyState(frame.state, frame.agent_name, { live: false });
+        forgetAfter(frame.closes_in_seconds);
         if (chatState === "waiting") {
           showPosition(frame.position, frame.eta_seconds);
           if (frame.no_agents) showNoAgents();
           else hideNoAgents();
         }
+        showTicketNumber(frame.ticket_number);
+        break;
+      case "chat.ticket":
+        showTicketNumber(frame.number);
         break;
       case "queue.position":
         // Positions are only announced while someone who can answer is logged in.
@@ -284,6 +304,7 @@
         break;
       case "chat.ended":
         endChat(frame.by, null, { live: true });
+        forgetAfter(frame.closes_in_seconds);
         break;
       case "chat.moved":
         session.contact_id = frame.new_contact_id;
@@ -299,6 +320,7 @@
         show(el.csat, false);
         el.csatThanks.textContent = T.csatThanks;
         show(el.csatThanks, true);
+        el.csatThanks.focus(); // the pressed button is gone: keep the reader's place
         break;
       case "callback.saved":
         waitingRequest = null;
@@ -329,8 +351,18 @@
   }
 
   function handleRefusal(frame) {
-    if (frame.code === "unknown_session") return; // the close (4404) follows
+    if (frame.code === "unknown_session" || frame.code === "session_expired") return; // the close follows
     const text = fill(T.refused, { message: frame.message || frame.code });
+    const refused = typeof frame.client_id === "string" ? pending.get(frame.client_id) : null;
+    if (refused) {
+      // The server will never store this one: stop resending it after every reconnect.
+      pending.delete(frame.client_id);
+      saveOutbox();
+      refused.node.classList.remove("msg-pending");
+      setDelivery(refused.node, "failed");
+      showError(text);
+      return;
+    }
     if (waitingRequest === "callback") {
       el.callbackError.textContent = text;
       show(el.callbackError, true);
@@ -339,7 +371,7 @@
       el.csatThanks.textContent = text;
       show(el.csatThanks, true);
       el.csat.querySelectorAll("button").forEach((b) => {
-        b.disabled = false;
+        b.removeAttribute("aria-disabled");
         b.removeAttribute("aria-pressed");
       });
     } else if (waitingRequest === "transcript") {
@@ -385,16 +417,28 @@
   function renderPosition() {
     const { position, eta } = queueInfo;
     const parts = [];
+    // With nobody logged in who can answer, a place in the queue or an estimated wait would
+    // only mislead: the no-agent notice and its call-back choice stand alone.
+    if (!el.noAgents.hidden) {
+      el.waitingDetail.textContent = "";
+      return;
+    }
     if (Number.isInteger(position) && position > 0) {
       parts.push(position === 1 ? T.positionNext : fill(T.position, { position }));
     }
-    // With nobody logged in who can answer, an estimated wait would only mislead.
-    if (typeof eta === "number" && eta >= 0 && el.noAgents.hidden) {
+    if (typeof eta === "number" && eta >= 0) {
       parts.push(
         eta < 60 ? T.etaSoon : fill(T.etaMinutes, { minutes: Math.max(1, Math.round(eta / 60)) })
       );
     }
     el.waitingDetail.textContent = parts.join(" ");
+  }
+
+  // The ticket the agent filed: on the end screen, to look it up later on /track/.
+  function showTicketNumber(number) {
+    if (!number) return;
+    el.endedTicket.textContent = fill(T.ticketNumber, { number });
+    show(el.endedTicket, true);
   }
 
   function showNoAgents() {
@@ -799,6 +843,9 @@
       placeholder.remove();
       if (response.status === 201 && data.message) {
         addMessage(data.message);
+      } else if (response.status === 410) {
+        clearSession();
+        resetToStart(T.sessionGone);
       } else {
         showError(data.message || T.uploadFailed);
       }
@@ -843,6 +890,7 @@
 
   el.csat.querySelectorAll("button[data-score]").forEach((button) => {
     button.addEventListener("click", () => {
+      if (button.getAttribute("aria-disabled") === "true") return;
       const score = parseInt(button.dataset.score, 10);
       waitingRequest = "csat";
       if (!send({ type: "csat", score })) {
@@ -850,8 +898,9 @@
         showError(T.networkError);
         return;
       }
+      // aria-disabled, not disabled: a disabled button loses focus to <body>.
       el.csat.querySelectorAll("button").forEach((b) => {
-        b.disabled = true;
+        b.setAttribute("aria-disabled", "true");
       });
       button.setAttribute("aria-pressed", "true");
     });
@@ -1015,6 +1064,8 @@
 
   function resetToStart(notice) {
     session = null;
+    window.clearTimeout(forgetTimer);
+    forgetTimer = null;
     disconnect();
     showConnection("");
     retryDelay = RETRY_FIRST_MS;
@@ -1040,12 +1091,14 @@
     el.callbackToggle.setAttribute("aria-expanded", "false");
     show(el.callbackSaved, false);
     show(el.callbackError, false);
+    el.endedTicket.textContent = "";
+    show(el.endedTicket, false);
     el.callbackForm.querySelector("button[type=submit]").disabled = false;
     el.callbackNote.value = "";
     show(el.csat, false);
     show(el.csatThanks, false);
     el.csat.querySelectorAll("button").forEach((b) => {
-      b.disabled = false;
+      b.removeAttribute("aria-disabled");
       b.removeAttribute("aria-pressed");
     });
     el.transcriptTo.value = "";

@@ -94,20 +94,41 @@
     padding: "0",
     margin: "0",
   });
+  // A dark ring inside a yellow one: one of the two stands out on any host page.
   button.addEventListener("focus", function () {
     if (button.matches && !button.matches(":focus-visible")) return;
-    css(button, { outline: "3px solid #ffbf47", "outline-offset": "3px" });
+    css(button, { outline: "3px solid #0b0c0c", "outline-offset": "0",
+      "box-shadow": "0 0 0 6px #ffbf47" });
   });
   button.addEventListener("blur", function () {
-    css(button, { outline: "none" });
+    css(button, { outline: "none", "box-shadow": "0 4px 14px rgba(0, 0, 0, 0.3)" });
   });
 
   function small() {
     return window.innerWidth < 480 || window.innerHeight < 700;
   }
 
+  // On a small screen the open chat covers the page: the rest of the page is made inert,
+  // so Tab and screen readers stay in the chat and its button, as in a modal dialog.
+  var madeInert = [];
+  function setHostInert(value) {
+    if (value && !madeInert.length) {
+      Array.prototype.forEach.call(document.body.children, function (node) {
+        if (node === button || node === frame || node.inert || node.tagName === "SCRIPT") return;
+        node.inert = true;
+        madeInert.push(node);
+      });
+    } else if (!value) {
+      madeInert.forEach(function (node) {
+        node.inert = false;
+      });
+      madeInert = [];
+    }
+  }
+
   function place() {
     if (!frame) return;
+    setHostInert(open && small());
     if (small()) {
       css(frame, { left: "8px", right: "auto", top: "8px", bottom: "auto",
         width: "calc(100vw - 16px)", height: "calc(100vh - 100px)",
@@ -147,6 +168,7 @@
     button.setAttribute("title", value ? CLOSE_HINT : LABEL);
     button.replaceChild(value ? closeIcon : chatIcon, button.firstChild);
     if (frame) css(frame, { display: value ? "block" : "none" });
+    if (!value) setHostInert(false);
     if (value && frame) {
       place();
       frame.focus();

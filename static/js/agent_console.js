@@ -359,7 +359,7 @@
   function onHello(frame) {
     delay = 500;
     setSocketState("connected");
-    if (frame.presence) showPresence(frame.presence);
+    if (frame.presence) showPresence(frame.presence, frame.presence_reason, frame.presence_changed_at);
     // Rebuild the tabs from what the server says I hold; keep tabs that stay (and their forms).
     const held = new Set((frame.contacts || []).map((c) => c.id));
     for (const id of [...tabs.keys()]) if (!held.has(id)) removeTab(id, "gone", true);
@@ -877,13 +877,16 @@
     fillMessage(li, message) {
       const own = message.sender === "agent";
       const kind = message.internal ? "internal" : message.sender;
-      li.className = `msg msg-${kind}`;
+      // A supervisor's whisper: internal like a note, but marked as theirs.
+      const whisper = message.sender === "supervisor";
+      li.className = `msg msg-${kind}` + (whisper ? " msg-whisper" : "");
       li.textContent = "";
       if (message.client_id) li.dataset.clientId = message.client_id;
       const bubble = el("div", { class: "msg-bubble" });
       if (message.internal) {
         bubble.append(el("span", { class: "msg-label" },
-          el("i", { class: "bi bi-lock-fill", "aria-hidden": "true" }), ` ${t("internalNote")}: `));
+          el("i", { class: `bi ${whisper ? "bi-headset" : "bi-lock-fill"}`, "aria-hidden": "true" }),
+          ` ${t(whisper ? "supervisorWhisper" : "internalNote")}: `));
       }
       if (message.text) bubble.append(document.createTextNode(message.text));
       if (message.attachments && message.attachments.length) {
@@ -1174,9 +1177,19 @@
     }
 
     useArticle(article) {
-      if (this.isWrapup() && !this.els.note.checked) return;
-      this.insertText(article.answer || "");
+      const text = article.answer || "";
+      // The ticket's "answer given" records what the citizen was told, in wrap-up too.
+      this.fillAnswerGiven(text);
+      if (!this.isWrapup() || this.els.note.checked) this.insertText(text);
       postForm(urlFor(cfg.kbUseUrl, article.id), { contact_id: String(this.id) }).catch(() => {});
+    }
+
+    fillAnswerGiven(text) {
+      const box = this.els.panel.querySelector('textarea[name="answer"]');
+      if (!box || !text || box.value.includes(text)) return;
+      const current = box.value.replace(/\s+$/, "");
+      box.value = current ? `${current}\n\n${text}` : text;
+      box.dispatchEvent(new Event("input", { bubbles: true }));
     }
 
     destroy() {

@@ -1,4 +1,5 @@
-// Supervisor follows one conversation over the agent socket and may conference in.
+// Supervisor listens to one conversation over the agent socket (silently), may whisper to the
+// agent, and conferences in only with the Join button (docs/realtime.md).
 (function () {
   "use strict";
   const script = document.getElementById("live-script");
@@ -7,11 +8,26 @@
   const state = document.getElementById("live-state");
   const form = document.getElementById("live-form");
   const input = document.getElementById("live-text");
-  const internal = document.getElementById("live-internal");
+  const whisper = document.getElementById("live-whisper");
+  const joinButton = document.getElementById("live-join");
+  let joined = false;
   const seen = new Set();
   let socket = null;
   let lastId = 0;
   let delay = 500;
+
+  // As the console names them: system lines never carry a person's name.
+  const SENDER_LABELS = {
+    system: script.dataset.senderSystem,
+    bot: script.dataset.senderBot,
+    citizen: script.dataset.senderCitizen,
+    agent: script.dataset.senderAgent,
+  };
+
+  function senderLabel(message) {
+    if (message.sender === "system") return SENDER_LABELS.system;
+    return message.sender_name || SENDER_LABELS[message.sender] || message.sender;
+  }
 
   function show(message) {
     if (seen.has(message.id)) return;
@@ -21,7 +37,8 @@
     item.className = `live-message live-${message.sender}` + (message.internal ? " live-internal" : "");
     const time = new Date(message.created_at).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Seoul" });
     const who = document.createElement("strong");
-    who.textContent = (message.sender_name || message.sender) + (message.internal ? ` (${script.dataset.internal})` : "");
+    const note = message.sender === "supervisor" ? script.dataset.whisper : script.dataset.internal;
+    who.textContent = senderLabel(message) + (message.internal ? ` (${note})` : "");
     const text = document.createElement("span");
     text.textContent = " " + message.text;
     const when = document.createElement("small");
@@ -39,10 +56,12 @@
     socket.addEventListener("message", (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "hello") {
-        socket.send(JSON.stringify({ type: "contact.join", contact_id: contactId }));
-      } else if (frame.type === "contact.assigned" && frame.contact.id === contactId) {
-        state.textContent = script.dataset.connected;
+        socket.send(JSON.stringify({ type: "contact.listen", contact_id: contactId }));
+      } else if (frame.type === "contact.listening" && frame.contact.id === contactId) {
+        showJoined(frame.joined);
         socket.send(JSON.stringify({ type: "history", contact_id: contactId }));
+      } else if (frame.type === "contact.assigned" && frame.contact.id === contactId) {
+        showJoined(true);
       } else if (frame.type === "history") {
         frame.messages.forEach(show);
       } else if (frame.type === "message.created" && frame.message.contact_id === contactId) {
@@ -59,11 +78,31 @@
     });
   }
 
+  function showJoined(value) {
+    joined = value;
+    state.textContent = joined ? script.dataset.connected : script.dataset.listening;
+    joinButton.hidden = joined;
+  }
+
+  joinButton.addEventListener("click", () => {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "contact.join", contact_id: contactId }));
+    }
+  });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify({ type: "message.send", contact_id: contactId, text, internal: internal.checked, client_id: `s-${Date.now()}` }));
+    const clientId = `s-${Date.now()}`;
+    if (whisper.checked) {
+      socket.send(JSON.stringify({ type: "whisper", contact_id: contactId, text, client_id: clientId }));
+    } else if (!joined) {
+      state.textContent = script.dataset.joinFirst;
+      return;
+    } else {
+      socket.send(JSON.stringify({ type: "message.send", contact_id: contactId, text, client_id: clientId }));
+    }
     input.value = "";
   });
   input.addEventListener("keydown", (event) => {

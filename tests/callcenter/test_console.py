@@ -4,6 +4,7 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -220,3 +221,137 @@ def test_supervisor_follows_a_live_contact_and_agents_cannot(
     assert client.get(url).status_code == 200
     dashboard = client.get(reverse("supervisor-dashboard")).content.decode()
     assert url in dashboard
+
+
+@pytest.fixture
+def wrapup_contact(held_contact):
+    """The chat with 홍길동 has ended; Minji is in wrap-up."""
+    held_contact.ended_at = timezone.now()
+    held_contact.save(update_fields=["ended_at"])
+    return held_contact
+
+
+def _ticket_post(outcome: str, category, **extra) -> dict:
+    return {
+        "category": category.pk,
+        "subject": "여권 재발급 문의",
+        "answer": "구비서류를 안내했습니다.",
+        "outcome": outcome,
+        **extra,
+    }
+
+
+def test_a_ticket_kept_in_progress_comes_back_in_progress_and_wrap_up_does_not_resolve_it(
+    client, agent_user, wrapup_contact
+):
+    from tickets.models import Survey
+
+    client.force_login(agent_user)
+    category = category_get_or_create_path(path="민원/여권")
+    url = reverse("contact-ticket", args=[wrapup_contact.pk])
+    saved = client.post(url, _ticket_post("open", category))
+    assert saved.status_code == 200
+    assert saved.context["form"]["outcome"].value() == "open"
+    assert 'value="open" selected' in saved.content.decode()
+    # The agent finishes wrap-up from the form as it came back.
+    finished = client.post(
+        url, _ticket_post(saved.context["form"]["outcome"].value(), category, wrapup="1")
+    )
+    assert finished.status_code == 200
+    wrapup_contact.refresh_from_db()
+    assert wrapup_contact.state == "done"
+    ticket = wrapup_contact.tickets.get()
+    assert ticket.status == "open" and ticket.resolved_at is None
+    assert not Survey.objects.exists()
+
+
+def test_a_ticket_the_agent_resolves_is_resolved_shown_so_and_gets_a_happy_call(
+    client, agent_user, wrapup_contact
+):
+    from tickets.models import Survey
+
+    client.force_login(agent_user)
+    category = category_get_or_create_path(path="민원/여권")
+    response = client.post(
+        reverse("contact-ticket", args=[wrapup_contact.pk]),
+        _ticket_post("resolve", category, wrapup="1"),
+    )
+    assert response.status_code == 200
+    assert response.context["form"]["outcome"].value() == "resolve"
+    ticket = wrapup_contact.tickets.get()
+    assert ticket.status == "resolved"
+    assert Survey.objects.get().ticket == ticket
+
+
+def test_a_new_ticket_form_does_not_offer_to_resolve_by_default(client, agent_user, held_contact):
+    client.force_login(agent_user)
+    response = client.get(reverse("contact-panel", args=[held_contact.pk]))
+    assert response.context["form"]["outcome"].value() == "open"
+
+
+def test_the_chat_citizen_is_told_the_ticket_number_once_when_the_agent_saves_the_ticket(
+    client, agent_user, held_contact, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from channels_app.events import citizen_group
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(citizen_group(held_contact.pk), channel)
+    client.force_login(agent_user)
+    category = category_get_or_create_path(path="민원서류/여권")
+    for subject in ("여권 재발급 문의", "여권 재발급 문의(수정)"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("contact-ticket", args=[held_contact.pk]),
+                _ticket_post("open", category, subject=subject),
+            )
+        assert response.status_code == 200
+    ticket = held_contact.tickets.get()
+    told = held_contact.messages.filter(sender=Message.Sender.SYSTEM)
+    assert told.count() == 1
+    assert ticket.number in told.get().text and "/track/" in told.get().text
+    assert not told.get().internal
+    frame = async_to_sync(layer.receive)(channel)
+    assert frame["type"] == "message.created"
+    assert ticket.number in frame["message"]["text"]
+    assert frame["message"]["sender"] == "system"
+    shown = async_to_sync(layer.receive)(channel)
+    assert (shown["type"], shown["number"]) == ("chat.ticket", ticket.number)
+
+
+def test_a_phone_contact_gets_no_ticket_number_chat_line(client, agent_user, held_contact):
+    held_contact.channel = "voice"
+    held_contact.save(update_fields=["channel"])
+    client.force_login(agent_user)
+    category = category_get_or_create_path(path="민원서류/여권")
+    response = client.post(
+        reverse("contact-ticket", args=[held_contact.pk]), _ticket_post("open", category)
+    )
+    assert response.status_code == 200
+    assert not held_contact.messages.filter(sender=Message.Sender.SYSTEM).exists()
+
+
+def test_the_ticket_form_and_its_save_buttons_come_before_the_citizens_history(
+    client, agent_user, held_contact
+):
+    client.force_login(agent_user)
+    page = client.get(reverse("contact-panel", args=[held_contact.pk])).text
+    citizen = page.index(f'id="citizen-heading-{held_contact.pk}"')
+    form = page.index(f'id="ticket-form-{held_contact.pk}"')
+    history = page.index(f'id="history-heading-{held_contact.pk}"')
+    assert citizen < form < history
+    assert 'class="d-flex gap-2 ticket-actions"' in page
+    assert page.index('name="save"') < history
+
+
+def test_the_supervisors_live_view_labels_senders_as_the_console_does(
+    client, supervisor_user, held_contact
+):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+    client.force_login(supervisor_user)
+    page = client.get(reverse("supervisor-contact", args=[held_contact.pk])).text
+    assert 'data-sender-system="시스템"' in page and 'data-sender-bot="챗봇"' in page
+    assert 'data-sender-citizen="시민"' in page and 'data-sender-agent="상담사"' in page

@@ -2,13 +2,16 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from callcenter import __version__
+from callcenter.models import WorkerHeartbeat
 
 
 @pytest.fixture
@@ -78,3 +81,32 @@ def test_health_names_the_database_when_it_is_down():
     status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
     assert json.loads(body)["database"] == "error: OperationalError"
+
+
+@pytest.mark.django_db
+def test_health_names_a_stale_worker_and_fails_only_when_asked_to_be_strict(client, fresh_layers):
+    WorkerHeartbeat.objects.create(name="worker", seen_at=timezone.now() - timedelta(minutes=10))
+    plain = client.get(reverse("healthz"))
+    strict = client.get(reverse("healthz") + "?strict=1")
+    assert plain.status_code == 200
+    assert plain.json()["worker"]["stale"] is True
+    assert plain.json()["worker"]["age_seconds"] >= 600
+    assert plain.json()["problems"] == ["worker: stale, last seen 600 s ago"]
+    assert strict.status_code == 503
+    assert strict.json()["status"] == "error"
+
+
+@pytest.mark.django_db
+def test_strict_health_is_ok_with_a_fresh_worker_heartbeat(client, fresh_layers):
+    WorkerHeartbeat.objects.create(name="worker", seen_at=timezone.now())
+    response = client.get(reverse("healthz") + "?strict=1")
+    assert response.status_code == 200
+    assert response.json()["worker"]["stale"] is False
+    assert response.json()["problems"] == []
+
+
+@pytest.mark.django_db
+def test_strict_health_fails_when_no_worker_ever_beat(client, fresh_layers):
+    response = client.get(reverse("healthz") + "?strict=1")
+    assert response.status_code == 503
+    assert response.json()["problems"] == ["worker: no heartbeat yet"]

@@ -14,6 +14,8 @@ def start_django(
 ) -> subprocess.CompletedProcess:
     """Run ``script`` in a fresh process that sees only ``environment`` (and PATH, HOME)."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    # Not the checkout's var/development.env (`make run` writes one): no secret from it.
+    env["OPEN120_ENV_FILE"] = os.devnull
     env.update(environment, DJANGO_SETTINGS_MODULE="callcenter.settings")
     return subprocess.run(
         [sys.executable, "-c", script],

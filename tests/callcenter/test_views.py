@@ -1,5 +1,7 @@
 """Every workspace: anonymous users go to the login page, other roles get 403."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -143,3 +145,60 @@ def test_an_english_browser_still_gets_korean_until_english_is_chosen(client):
     page = client.get(reverse("login"), headers={"accept-language": "en-US,en;q=0.9"})
     assert '<html lang="ko">' in page.content.decode()
     assert page["Content-Language"] == "ko"
+
+
+@pytest.mark.django_db
+def test_the_presence_list_agrees_with_the_badge_when_the_system_set_not_responding(
+    client, agent_user
+):
+    from callcenter.models import PresenceReason
+    from callcenter.routing import agent_set_presence
+
+    agent_set_presence(
+        agent=agent_user.agent,
+        presence=Presence.NOT_RESPONDING,
+        reason=PresenceReason.OFFER_MISSED,
+        dispatch=False,
+    )
+    client.force_login(agent_user)
+    page = client.get(reverse("agent-console")).content.decode()
+    assert '<option value="not_responding" selected disabled>응답 없음</option>' in page
+    assert "상담 요청 응답 없음" in page
+
+
+@pytest.mark.django_db
+def test_a_console_closed_too_long_shows_offline_and_why(client, agent_user):
+    from callcenter.models import PresenceReason
+    from callcenter.routing import agent_set_presence
+
+    agent_set_presence(
+        agent=agent_user.agent,
+        presence=Presence.OFFLINE,
+        reason=PresenceReason.CONSOLE_CLOSED,
+        dispatch=False,
+    )
+    client.force_login(agent_user)
+    page = client.get(reverse("agent-console")).content.decode()
+    assert '<option value="offline" selected>' in page
+    assert "콘솔 연결 끊김" in page
+
+
+@pytest.mark.django_db
+def test_nobody_can_choose_not_responding_themselves(client, agent_user):
+    client.force_login(agent_user)
+    response = client.post(reverse("agent-console"), {"presence": "not_responding", "reason": ""})
+    assert response.status_code == 200
+    assert "시스템만" in response.content.decode()
+    agent_user.agent.refresh_from_db()
+    assert agent_user.agent.presence == Presence.OFFLINE
+
+
+def test_the_favicon_is_served_and_linked_from_every_page(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(icon.streaming_content)
+    for url in ("/accounts/login/", "/chat/"):
+        page = client.get(url).text
+        link = re.search(r'<link rel="icon" href="([^"]+)"', page)
+        assert link and link[1].endswith("favicon.svg"), url
+        assert client.get(link[1]).status_code == 200

@@ -12,7 +12,7 @@ from callcenter.models import Contact, Message, Presence, Skill
 from tests.channels_app.conftest import agent_socket, citizen_socket, receive_until
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
 from tickets.models import SurveyAnswer
-from tickets.services import category_get_or_create_path
+from tickets.services import category_get_or_create_path, ticket_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -370,6 +370,53 @@ async def test_no_agent_with_the_skill_offers_a_call_back(centre):
     await citizen.disconnect()
 
 
+async def test_the_waiting_citizen_sees_either_a_place_in_the_queue_or_the_no_agent_choice(centre):
+    minji = centre["minji"]
+
+    def set_presence(presence, reason=""):
+        return database_sync_to_async(routing.agent_set_presence)(
+            agent=minji, presence=presence, reason=reason, dispatch=False
+        )
+
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    hello = await citizen.receive_json_from(timeout=5)
+    assert hello["no_agents"] is True
+    assert hello["position"] is None and hello["eta_seconds"] is None
+
+    await set_presence(Presence.BREAK, "교육")
+    await database_sync_to_async(routing.queue_positions_publish)()
+    position, seen = await receive_until(citizen, "queue.position")
+    assert position["position"] == 1
+    assert "queue.no_agents" not in [frame["type"] for frame in seen]
+
+    await set_presence(Presence.OFFLINE)
+    await database_sync_to_async(routing.queue_positions_publish)()
+    _, seen = await receive_until(citizen, "queue.no_agents")
+    assert "queue.position" not in [frame["type"] for frame in seen]
+
+    await set_presence(Presence.BREAK, "교육")
+    await database_sync_to_async(routing.queue_positions_publish)()
+    again, _ = await receive_until(citizen, "queue.position")
+    assert again["position"] == 1  # the same place, told again now that someone can answer
+    await citizen.disconnect()
+
+
+async def test_a_reconnecting_citizen_is_told_the_ticket_number_in_hello(centre):
+    started = await start_chat()
+
+    @database_sync_to_async
+    def file_ticket():
+        contact = Contact.objects.get(pk=started["contact_id"])
+        return ticket_create(subject="등본 발급 문의", channel="webchat", contacts=[contact])
+
+    ticket = await file_ticket()
+    citizen = await citizen_socket(started["token"])
+    hello = await citizen.receive_json_from(timeout=5)
+    assert hello["ticket_number"] == ticket.number
+    await citizen.disconnect()
+
+
 async def test_queue_position_is_announced_while_waiting(centre):
     korean_agent = centre["minji"]
     await database_sync_to_async(routing.agent_set_presence)(
@@ -493,17 +540,99 @@ async def test_the_citizen_gets_the_transcript_by_email_or_sms(centre):
         {"type": "message.send", "contact_id": contact_id, "text": "정부24 안내"}
     )
     await receive_until(citizen, "message.created")
+    await citizen.send_json_to({"type": "transcript.request", "email": "hong@example.com"})
+    error, _ = await receive_until(citizen, "error")
+    assert error["message"] == korean("Ask for the transcript after the chat has ended.")
+    await agent.send_json_to({"type": "contact.end", "contact_id": contact_id})
+    await receive_until(citizen, "chat.ended")
     await citizen.send_json_to({"type": "transcript.request", "email": "not-an-address"})
     error, _ = await receive_until(citizen, "error")
     assert error["code"] == "refused"
-    await citizen.send_json_to({"type": "transcript.request", "email": "hong@example.com"})
-    sent, _ = await receive_until(citizen, "transcript.sent")
-    assert sent["via"] == "email" and "정부24 안내" in mail.outbox[-1].body
     await citizen.send_json_to({"type": "transcript.request", "phone": "010-5555-6666"})
     sent, _ = await receive_until(citizen, "transcript.sent")
     sms = await database_sync_to_async(OutboundMessage.objects.get)()
     assert sent["via"] == "sms" and sms.to == "+821055556666" and "정부24 안내" in sms.body
+    assert mail.outbox == []
     await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def test_an_ended_chat_sends_one_transcript_however_many_addresses_are_asked(centre):
+    from django.core import mail
+
+    contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to({"type": "contact.end", "contact_id": contact_id})
+    ended, _ = await receive_until(citizen, "chat.ended")
+    assert ended["closes_in_seconds"] == 600
+    results = []
+    for n in range(20):
+        await citizen.send_json_to({"type": "transcript.request", "email": f"x{n}@example.com"})
+        frame = await citizen.receive_json_from(timeout=5)
+        results.append(frame["type"])
+    assert results.count("transcript.sent") == 1 and results.count("error") == 19
+    assert [m.to for m in mail.outbox] == [["x0@example.com"]]
+    await citizen.send_json_to({"type": "csat", "score": 4})
+    await receive_until(citizen, "csat.saved")
+    await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def test_after_the_end_a_reconnecting_token_gets_the_ended_screen_not_the_conversation(
+    centre,
+):
+    contact_id, agent, citizen = await connected_chat(centre)
+    await citizen.send_json_to({"type": "message.send", "text": "제 주소는 비밀입니다"})
+    await receive_until(citizen, "message.created")
+    await agent.send_json_to({"type": "contact.end", "contact_id": contact_id})
+    await receive_until(citizen, "chat.ended")
+    await citizen.disconnect()
+    citizen = await citizen_socket(citizen.token)
+    hello = await citizen.receive_json_from(timeout=5)
+    assert hello["state"] == "wrapup" and 0 < hello["closes_in_seconds"] <= 600
+    await citizen.send_json_to({"type": "resume", "last_message_id": 0})
+    done, frames = await receive_until(citizen, "resume.done")
+    assert [f for f in frames if f["type"] == "message.created"] == []
+    assert done["last_message_id"] == 0
+    await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def test_once_the_after_end_window_has_passed_the_token_is_dead(centre):
+    contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to({"type": "contact.end", "contact_id": contact_id})
+    await receive_until(citizen, "chat.ended")
+    with override_settings(CHAT_AFTER_END_SECONDS=0):
+        await citizen.send_json_to({"type": "csat", "score": 5})
+        error = await citizen.receive_json_from(timeout=5)
+        assert error["code"] == "session_expired"
+        closed = await citizen.receive_output(timeout=5)
+        assert (closed["type"], closed["code"]) == ("websocket.close", 4410)
+
+        again = await citizen_socket(citizen.token)
+        error = await again.receive_json_from(timeout=5)
+        assert error["code"] == "session_expired"
+        closed = await again.receive_output(timeout=5)
+        assert closed["code"] == 4410
+        upload = await sync_to_async(Client().post)(
+            f"/chat/{citizen.token}/attachments", {"file": b"%PDF-1.4"}
+        )
+        assert upload.status_code == 410 and upload.json()["error"] == "session_expired"
+    assert not await database_sync_to_async(SurveyAnswer.objects.exists)()
+    await agent.disconnect()
+
+
+async def test_a_chat_leaves_one_call_back_request(centre):
+    started = await start_chat()
+    citizen = await citizen_socket(started["token"])
+    await citizen.receive_json_from(timeout=5)
+    await citizen.send_json_to({"type": "callback.request", "phone": "010-2222-3333"})
+    await receive_until(citizen, "callback.saved")
+    for phone in ("010-2222-4444", "010-2222-5555"):
+        await citizen.send_json_to({"type": "callback.request", "phone": phone})
+        error, _ = await receive_until(citizen, "error")
+        assert error["message"] == korean("A call-back was already requested for this chat.")
+    contact = await database_sync_to_async(Contact.objects.get)(pk=started["contact_id"])
+    assert await database_sync_to_async(contact.callbacks.count)() == 1
     await citizen.disconnect()
 
 

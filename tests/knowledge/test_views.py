@@ -127,3 +127,32 @@ def test_english_readers_get_the_english_translation(client, published, supervis
     client.post(reverse("set_language"), {"language": "en", "next": "/faq/"})
     page = client.get(reverse("faq-article", args=[published.pk])).content.decode()
     assert "How to get a resident registration copy" in page
+
+
+def test_saving_a_published_article_on_the_page_keeps_it_on_the_faq(
+    client, agent_user, supervisor_user, published
+):
+    client.force_login(agent_user)
+    form = {
+        "title": published.title,
+        "question": published.question,
+        "answer": "무인민원발급기에서도 뗄 수 있습니다.",
+        "category": published.category_id,
+    }
+    assert client.post(reverse("knowledge-edit", args=[published.pk]), form).status_code == 302
+    published.refresh_from_db()
+    assert published.status == Article.Status.PUBLISHED
+    faq = client.get(reverse("faq-article", args=[published.pk])).content.decode()
+    assert "<strong>정부24</strong>" in faq and "무인민원발급기" not in faq
+    detail = client.get(reverse("knowledge-article", args=[published.pk])).content.decode()
+    assert 'id="pending-edit"' in detail and "무인민원발급기" in detail
+    editor = client.get(reverse("knowledge-edit", args=[published.pk])).content.decode()
+    assert "무인민원발급기" in editor
+    assert client.post(reverse("knowledge-unpublish", args=[published.pk])).status_code == 403
+
+    client.force_login(supervisor_user)
+    client.post(reverse("knowledge-review", args=[published.pk]), {"decision": "approve"})
+    faq = client.get(reverse("faq-article", args=[published.pk])).content.decode()
+    assert "무인민원발급기" in faq
+    client.post(reverse("knowledge-unpublish", args=[published.pk]))
+    assert client.get(reverse("faq-article", args=[published.pk])).status_code == 404

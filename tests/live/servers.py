@@ -23,11 +23,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphne(env: dict[str, str], *, inherit: bool = True) -> Iterator[str]:
+def daphne(
+    env: dict[str, str], *, inherit: bool = True, options: list[str] | None = None
+) -> Iterator[str]:
     """A daphne process on a free loopback port; yields its base URL.
 
     ``inherit=False`` starts it with ``env`` alone instead of this process's environment
-    plus ``env`` (which carries the test settings' defaults)."""
+    plus ``env`` (which carries the test settings' defaults); ``options`` are more daphne
+    command-line options."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - outlives this block: read on failure
         "w+", prefix=f"daphne-{port}-", suffix=".log", delete=False
@@ -41,6 +44,7 @@ def daphne(env: dict[str, str], *, inherit: bool = True) -> Iterator[str]:
             "127.0.0.1",
             "-p",
             str(port),
+            *(options or []),
             "callcenter.asgi:application",
         ],
         cwd=BASE_DIR,
@@ -58,7 +62,7 @@ def daphne(env: dict[str, str], *, inherit: bool = True) -> Iterator[str]:
             try:
                 if requests.get(f"{base}/healthz", timeout=1).status_code in (200, 503):
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting, or busy
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("daphne did not start in 30 s")

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from callcenter.models import CallbackRequest, PersonalDataAccess
+from callcenter.models import CallbackRequest, Message, PersonalDataAccess
 from channels_app.models import OutboundMessage
 from tests import factories
 from tickets.models import Department, Ticket, TicketEvent
@@ -387,6 +387,29 @@ def test_the_officer_does_not_see_the_centres_internal_notes(client, officer_use
     client.force_login(officer_user)
     page = client.get(reverse("department-ticket", args=[ticket.pk])).content.decode()
     assert "격앙" not in page
+
+
+def test_the_officer_reads_the_conversation_masked_and_without_internal_notes(
+    client, officer_user, ticket
+):
+    contact = factories.ContactFactory(channel="webchat", citizen=ticket.citizen)
+    ticket.contacts.add(contact)
+    said = [
+        ("citizen", "집 앞 도로가 꺼졌어요. 연락은 010-9876-5432로 주세요.", False),
+        ("agent", "주민번호 900101-1234567 확인했습니다. 부서로 전달하겠습니다.", False),
+        ("agent", "민원인이 매우 격앙됨", True),
+        ("bot", "상담사를 연결하고 있습니다.", False),
+    ]
+    for sender, text, internal in said:
+        Message.objects.create(contact=contact, sender=sender, text=text, internal=internal)
+    client.force_login(officer_user)
+    page = client.get(reverse("department-ticket", args=[ticket.pk])).content.decode()
+    assert "Conversation with the citizen" in page
+    assert "집 앞 도로가 꺼졌어요. 연락은 010-****-5432로 주세요." in page
+    assert "9876" not in page
+    assert "주민번호 900101-1****** 확인했습니다." in page and "1234567" not in page
+    assert "격앙" not in page
+    assert "상담사를 연결하고 있습니다." not in page
 
 
 def test_an_officer_of_another_department_gets_not_found(client, other_officer_user, ticket):

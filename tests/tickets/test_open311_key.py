@@ -259,3 +259,15 @@ def test_the_category_admin_refuses_malformed_attribute_values(client, superuser
 
     assert response.status_code == 200
     assert not category.attributes.exists()
+
+
+def test_a_key_prefix_never_starts_with_a_dash_so_it_can_be_revoked_as_printed(monkeypatch):
+    keys = iter(["-" + "a" * 42, "b" * 43])
+    monkeypatch.setattr("tickets.services.open311.secrets.token_urlsafe", lambda n: next(keys))
+
+    key, raw_key = open311_key_create(name="대시앱")
+    run("revoke", key.prefix)
+
+    assert raw_key == "b" * 43
+    key.refresh_from_db()
+    assert key.revoked_at is not None

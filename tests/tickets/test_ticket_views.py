@@ -1,5 +1,6 @@
 """The centre's ticket list and ticket page, through HTTP, per role."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from callcenter.models import Message, PersonalDataAccess
 from knowledge.models import Article
 from knowledge.services import article_save
 from tests import factories
-from tickets.models import SavedFilter, Ticket, TicketEvent
+from tickets.models import SavedFilter, ServiceAttribute, Ticket, TicketEvent
 from tickets.services import (
     category_get_or_create_path,
     ticket_assign,
@@ -22,6 +23,7 @@ from tickets.services import (
     ticket_create,
     ticket_resolve,
     ticket_transfer,
+    ticket_update,
 )
 
 pytestmark = pytest.mark.django_db
@@ -105,11 +107,35 @@ def test_an_officer_sees_only_the_ticket_pages_of_their_own_department(
     page = reverse("ticket-detail", args=[ticket.pk])
     assert client.get(page).status_code == 404
     ticket_transfer(ticket=ticket, department=roads, actor=None)
-    response = client.get(page)
+    response = client.get(page, follow=True)
+    assert response.redirect_chain == [(reverse("department-ticket", args=[ticket.pk]), 302)]
     assert response.status_code == 200 and ticket.number in response.content.decode()
-    assert response.context["transcripts"] == [] and "note_form" not in response.context
     client.force_login(other_officer_user)
     assert client.get(page).status_code == 404
+
+
+def test_an_officer_reaches_none_of_the_centres_internal_notes_or_files(
+    client, agent_user, officer_user, ticket, roads
+):
+    ticket_comment(ticket=ticket, actor=agent_user, text="민원인 성향 주의: 내부 메모")
+    internal = ticket_attachment_add(
+        ticket=ticket, actor=agent_user, upload=SimpleUploadedFile("내부.png", PNG)
+    )
+    public = ticket_attachment_add(
+        ticket=ticket, actor=agent_user, upload=SimpleUploadedFile("현장.png", PNG), public=True
+    )
+    ticket_transfer(ticket=ticket, department=roads, actor=agent_user, note="확인 부탁드립니다")
+    client.force_login(officer_user)
+    for url in (
+        reverse("ticket-detail", args=[ticket.pk]),
+        reverse("department-ticket", args=[ticket.pk]),
+    ):
+        page = client.get(url, follow=True).content.decode()
+        assert "확인 부탁드립니다" in page
+        assert "내부 메모" not in page and "내부.png" not in page
+    internal_url = reverse("ticket-attachment", args=[ticket.pk, internal.pk])
+    assert client.get(internal_url).status_code == 404
+    assert client.get(reverse("ticket-attachment", args=[ticket.pk, public.pk])).status_code == 200
 
 
 def test_agents_cannot_change_tickets_in_bulk(client, agent_user, ticket):
@@ -444,6 +470,8 @@ def test_attachments_are_served_only_to_those_who_may_see_the_ticket(
     client.force_login(officer_user)
     assert client.get(url).status_code == 404
     ticket_transfer(ticket=ticket, department=roads, actor=None)
+    assert client.get(url).status_code == 404  # an internal file is the centre's own
+    ticket.attachments.update(public=True)
     assert client.get(url).status_code == 200
     client.force_login(other_officer_user)
     assert client.get(url).status_code == 404
@@ -493,3 +521,71 @@ def test_on_postgresql_the_text_search_is_answered_from_the_trigram_indexes(agen
         sql, params = notes.values("ticket_id").query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)
         assert "ticketevent_note_trgm" in "\n".join(row[0] for row in cursor.fetchall())
+
+
+# --- Open311 answers and location ----------------------------------------------------------
+
+
+def test_staff_see_the_open311_questions_answers_and_location(client, agent_user, citizen):
+    category = factories.CategoryFactory(name="불법주차")
+    ServiceAttribute.objects.create(
+        category=category,
+        code="vehicle",
+        datatype=ServiceAttribute.Datatype.SINGLEVALUELIST,
+        description="차량 종류는 무엇인가요?",
+        values=[{"key": "car", "name": "승용차"}, {"key": "truck", "name": "화물차"}],
+        order=1,
+    )
+    ServiceAttribute.objects.create(
+        category=category,
+        code="plate",
+        datatype=ServiceAttribute.Datatype.STRING,
+        description="차량 번호",
+        order=2,
+    )
+    ticket = new_ticket(citizen=citizen, category=category)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        attributes={"vehicle": "truck", "plate": "12가3456", "retired": "옛 답"},
+        address="서울특별시 중구 세종대로 110",
+        latitude="37.566295",
+        longitude="126.977945",
+    )
+    client.force_login(agent_user)
+    page = client.get(reverse("ticket-detail", args=[ticket.pk])).text
+    assert "차량 종류는 무엇인가요?" in page and "화물차" in page and ">truck<" not in page
+    assert "차량 번호" in page and "12가3456" in page
+    assert "retired" in page and "옛 답" in page
+    assert page.index("차량 종류는 무엇인가요?") < page.index("차량 번호")
+    assert "서울특별시 중구 세종대로 110" in page
+    assert "37.566295, 126.977945" in page
+    assert "openstreetmap.org/?mlat=37.566295&amp;mlon=126.977945" in page
+
+
+def test_the_timeline_names_changed_fields_as_the_form_does(client, agent_user, ticket):
+    ticket_update(ticket=ticket, actor=agent_user, answer="주차단속반에 전달했습니다.", priority=3)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+    client.force_login(agent_user)
+    page = client.get(reverse("ticket-detail", args=[ticket.pk])).text
+    assert "안내한 답변 (– → 주차단속반에 전달했습니다.)" in page
+    assert "우선순위 (보통 → 높음)" in page
+    assert "변경: answer" not in page and "priority (" not in page
+
+
+# --- category lists in path order ----------------------------------------------------------
+
+
+def _option_labels(page: str, select_name: str) -> list[str]:
+    select = re.search(rf'<select[^>]*name="{select_name}"[^>]*>(.*?)</select>', page, re.S)[1]
+    return [label.strip() for label in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
+
+
+def test_category_choices_are_listed_in_path_order(client, supervisor_user):
+    for path in ("세무/자동차세", "교통/주정차", "가족/출생신고", "교통/도로시설"):
+        category_get_or_create_path(path=path)
+    expected = ["가족/출생신고", "교통/도로시설", "교통/주정차", "세무/자동차세"]
+    client.force_login(supervisor_user)
+    page = client.get(reverse("ticket-list")).text
+    filter_options = [label for label in _option_labels(page, "category") if "/" in label]
+    assert filter_options == expected
+    bulk = page[page.index('id="bulk-category"') - 200 :]
+    assert [label for label in _option_labels(bulk, "category") if "/" in label] == expected

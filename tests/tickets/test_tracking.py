@@ -13,6 +13,7 @@ from tickets.models import TicketAttachment
 from tickets.services import (
     ticket_comment,
     ticket_create,
+    ticket_department_answer,
     ticket_merge,
     ticket_resolve,
     ticket_transfer,
@@ -94,6 +95,25 @@ def test_the_right_number_and_phone_show_status_and_the_public_answer(english, t
     assert 'data-status="resolved"' in page and "Resolved" in page
     assert "도로관리과에서 오늘 교체했습니다." in page
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_department_answer_resolved_with_as_it_is_shows_once(
+    english, ticket, agent_user, officer_user
+):
+    ticket_transfer(ticket=ticket, department=officer_user.officer.department, actor=agent_user)
+    ticket_department_answer(
+        ticket=ticket, officer_user=officer_user, answer="내일 오전에 가로등을 교체합니다."
+    )
+    staff = Client()
+    staff.force_login(agent_user)
+    resolved = staff.post(
+        reverse("ticket-resolve", args=[ticket.pk]),
+        {"answer": "내일 오전에 가로등을 교체합니다.\n"},
+    )
+    assert resolved.status_code == 302
+    page = look_up(english, ticket.number).text
+    assert 'data-status="resolved"' in page
+    assert page.count("내일 오전에 가로등을 교체합니다.") == 1
 
 
 def test_the_page_never_shows_internal_notes_staff_or_the_phone(client, ticket, officer_user):
@@ -200,3 +220,38 @@ def test_only_public_attachments_are_listed(client, ticket):
     page = look_up(client, ticket.number).text
     assert "처리결과.pdf" in page
     assert "내부검토.pdf" not in page
+
+
+def test_a_refused_lookup_says_when_to_come_back(english, ticket, settings):
+    settings.TRACK_LIMIT_PER_HOUR = 1
+    look_up(english, "120-2026-999999")
+    response = look_up(english, "120-2026-999998")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_limit(english, ticket, settings):
+    settings.TRACK_LIMIT_PER_HOUR = 3
+    statuses = [
+        look_up(english, f"120-2026-99999{i}", HTTP_X_FORWARDED_FOR=f"10.9.9.{i}").status_code
+        for i in range(8)
+    ]
+    assert statuses == [404] * 3 + [429] * 5
+
+
+def test_behind_a_trusted_proxy_each_citizen_has_their_own_limit(english, ticket, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    settings.TRACK_LIMIT_PER_HOUR = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    look_up(english, "120-2026-999999", HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy)
+    refused = look_up(english, ticket.number, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy)
+    other = look_up(english, ticket.number, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy)
+    assert refused.status_code == 429
+    assert other.status_code == 200
+
+
+def test_lookups_still_work_when_the_cache_is_down(english, ticket, cache_down):
+    assert look_up(english, "120-2026-999999").status_code == 404
+    response = look_up(english, ticket.number)
+    assert response.status_code == 200
+    assert ticket.subject in response.text

@@ -4,12 +4,17 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from callcenter.models import Citizen, Contact, User
+from callcenter.models import Channel, Citizen, Contact, Message, User
+from callcenter.pii import mask_registration_numbers
+from callcenter.services import message_create
+from channels_app import events
 from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
 from tickets.services.sla import sla_due_times, ticket_sla_recompute
 
@@ -45,7 +50,8 @@ def ticket_create(
     created_at: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with the next number of its year and record who created it."""
-    subject = subject.strip()
+    subject = mask_registration_numbers(subject.strip())
+    description = mask_registration_numbers(description)
     if not subject:
         raise ValueError(_("A ticket needs a subject."))
     created_at = created_at or timezone.now()
@@ -125,6 +131,7 @@ def ticket_transfer(
     at: datetime | None = None,
 ) -> Ticket:
     """Hand a ticket to a city department (이관) with a note and a due time."""
+    note = mask_registration_numbers(note)
     if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
         raise ValueError(_("A resolved or closed ticket cannot be transferred."))
     at = at or timezone.now()
@@ -157,6 +164,7 @@ def ticket_resolve(
     *, ticket: Ticket, actor: User | None, answer: str, at: datetime | None = None
 ) -> Ticket:
     """Record the answer given to the citizen and resolve the ticket."""
+    answer = mask_registration_numbers(answer)
     if not answer.strip():
         raise ValueError(_("Resolving a ticket needs the answer given."))
     if not ticket.is_active:
@@ -204,6 +212,8 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes) -> Ticket:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     changed = {}
     for field, value in changes.items():
+        if field in ("subject", "description", "answer") and isinstance(value, str):
+            value = mask_registration_numbers(value)
         old = getattr(ticket, field)
         if old != value:
             changed[field] = {
@@ -291,4 +301,28 @@ def contact_ticket_save(
             ticket_department_transfer(
                 ticket=ticket, department=department, actor=actor, note=transfer_note
             )
+        contact_ticket_number_tell(contact=contact, ticket=ticket)
     return ticket
+
+
+# A chat citizen is told the number once per ticket; the message's client id makes that a
+# database guarantee (one message per contact, sender and client id).
+TICKET_NUMBER_CLIENT_ID = "ticket-number:{ticket_id}"
+
+
+def contact_ticket_number_tell(*, contact: Contact, ticket: Ticket) -> Message | None:
+    """Tell a web-chat citizen the ticket number of their inquiry, as a system line of the
+    conversation (published after commit), once per ticket and conversation."""
+    client_id = TICKET_NUMBER_CLIENT_ID.format(ticket_id=ticket.pk)
+    if contact.channel != Channel.WEBCHAT or contact.messages.filter(client_id=client_id).exists():
+        return None
+    with translation.override("ko" if contact.language == "ko" else "en"):
+        text = _(
+            "Your inquiry number is %(number)s. You can check its progress at %(url)s with "
+            "this number and your phone number."
+        ) % {"number": ticket.number, "url": settings.PUBLIC_BASE_URL + reverse("track")}
+    message = message_create(
+        contact=contact, sender=Message.Sender.SYSTEM, text=text, client_id=client_id
+    )
+    events.publish_chat_ticket(contact, number=ticket.number)
+    return message

@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from callcenter.callbacks import callback_request_create
 from callcenter.models import Agent, CallbackRequest, Channel, User
+from callcenter.pii import mask_registration_numbers
 from channels_app.events import publish_ticket_notice
 from channels_app.messaging import message_send
 from tickets.models import Department, Officer, Ticket, TicketEvent
@@ -60,7 +62,8 @@ def _check_with_department(ticket: Ticket) -> None:
 
 
 def _required(text: str, message: str) -> str:
-    text = (text or "").strip()
+    """The text, stripped and with registration numbers masked; refused when empty."""
+    text = mask_registration_numbers((text or "").strip())
     if not text:
         raise ValueError(message)
     return text
@@ -265,14 +268,18 @@ def ticket_answer_deliver(*, ticket: Ticket, actor: User | None, text: str) -> T
     with transaction.atomic():
         data: dict = {"via": route}
         if route == "callback":
-            callback = CallbackRequest.objects.create(
+            # The agent who owns the ticket makes the call when they are an agent.
+            callback = callback_request_create(
+                phone=citizen.phone,
+                source=CallbackRequest.Source.DEPARTMENT_ANSWER,
                 citizen=citizen,
                 contact=ticket.contacts.order_by("-id").first(),
-                phone=citizen.phone.as_e164,
+                ticket=ticket,
                 note=_("Call the citizen with the department's answer to ticket {number}.").format(
                     number=ticket.number
                 ),
-                assigned_to=Agent.objects.filter(user_id=ticket.assignee_id).first(),
+                agent=Agent.objects.filter(user_id=ticket.assignee_id).first(),
+                actor=actor,
             )
             data["callback_id"] = callback.pk
         elif route == "email":

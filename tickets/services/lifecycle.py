@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.attachments import ALLOWED_TYPES, attachment_type
 from callcenter.models import Contact, User
+from callcenter.pii import mask_personal_data
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 from channels_app.events import publish_ticket_notice
 from tickets.models import (
@@ -62,7 +63,7 @@ def _event(
         ticket=ticket,
         type=type_,
         actor=actor,
-        data=data,
+        data=mask_personal_data(data),
         public=public,
         created_at=created_at or timezone.now(),
     )
@@ -198,7 +199,7 @@ def ticket_attachment_add(
         mime = attachment_type(upload)
     except ValidationError as error:
         raise ValueError(error.messages[0]) from error
-    name = Path(upload.name or "file").name[:200]
+    name = mask_personal_data(Path(upload.name or "file").name)[:200]
     attachment = TicketAttachment(
         ticket=ticket,
         name=name,

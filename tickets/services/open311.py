@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.models import Channel, Citizen
+from callcenter.pii import mask_personal_data, mask_registration_numbers
 from callcenter.services import citizen_find_or_create
 from tickets.models import Category, Open311Key, Ticket
 from tickets.services.core import ticket_create
@@ -35,6 +36,8 @@ def open311_key_create(*, name: str) -> tuple[Open311Key, str]:
     if not name:
         raise ValueError(_("An Open311 key needs the name of the app that uses it."))
     raw_key = secrets.token_urlsafe(32)
+    while raw_key.startswith("-"):  # a prefix read as an option could not be typed to revoke
+        raw_key = secrets.token_urlsafe(32)
     key = Open311Key.objects.create(
         name=name, prefix=raw_key[:KEY_PREFIX_LENGTH], key_hash=_key_digest(raw_key)
     )
@@ -134,6 +137,10 @@ def open311_request_create(
         raise ValueError(_("A location by coordinates needs both latitude and longitude."))
     if latitude is None and not address and not address_id:
         raise ValueError(_("A service request needs a location."))
+    # Masked before the subject is cut from it, so no number is cut in half and kept.
+    description = mask_registration_numbers(description)
+    address = mask_registration_numbers(address)
+    attributes = mask_personal_data(attributes or {})
     with transaction.atomic():
         citizen = _submitter(phone=phone, email=email, name=_submitter_name(first_name, last_name))
         ticket = ticket_create(
@@ -148,7 +155,7 @@ def open311_request_create(
         ticket.latitude = latitude
         ticket.longitude = longitude
         ticket.media_url = media_url
-        ticket.attributes = attributes or {}
+        ticket.attributes = attributes
         ticket.save(
             update_fields=[
                 "address",

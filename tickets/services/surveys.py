@@ -9,12 +9,15 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from callcenter.callbacks import callback_request_create
 from callcenter.models import CallbackRequest, Channel, Citizen
+from callcenter.pii import mask_registration_numbers
 from channels_app.messaging import message_send
 from channels_app.models import OutboundMessage
 from tickets.models import Survey, SurveyAnswer, Ticket, TicketEvent
@@ -193,12 +196,20 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
     data: dict = {"survey": survey.pk, "method": survey.method}
     if survey.method == Survey.Method.CALLBACK:
         # The agent opens the same link during the call and records the citizen's answers.
-        survey.callback = CallbackRequest.objects.create(
-            citizen=citizen,
-            phone=citizen.phone,
-            note=f"해피콜: {ticket.number} {url}"[:500],
-            created_at=now,
-        )
+        try:
+            survey.callback = callback_request_create(
+                phone=citizen.phone,
+                source=CallbackRequest.Source.SURVEY,
+                citizen=citizen,
+                ticket=ticket,
+                note=f"해피콜: {ticket.number} {url}",
+                at=now,
+            )
+        except ValidationError as error:
+            survey.status = Survey.Status.FAILED
+            survey.skip_reason = "; ".join(error.messages)[:200]
+            survey.save(update_fields=["status", "skip_reason"])
+            return 0
         data["callback"] = survey.callback.pk
     else:
         message = _survey_message_send(survey=survey, url=url)
@@ -234,7 +245,7 @@ def survey_answer(
     """Record the citizen's answer and close the survey; a second answer is refused."""
     if not 1 <= score <= 5:
         raise ValueError(_("Choose a satisfaction score from 1 to 5."))
-    comment = comment.strip()
+    comment = mask_registration_numbers(comment.strip())
     if len(comment) > 1000:
         raise ValueError(_("Keep the comment under 1,000 characters."))
     now = timezone.now()

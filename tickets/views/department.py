@@ -21,9 +21,10 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from callcenter.korean import josa_resolve
 from callcenter.roles import AGENT, OFFICER, SUPERVISOR, role_required
 from callcenter.services import personal_data_access_log
-from tickets import services
+from tickets import selectors, services
 from tickets.forms_department import (
     DepartmentAnswerForm,
     DepartmentReturnForm,
@@ -160,6 +161,8 @@ def _ticket_page(
         "transfer": transfer,
         "steps": steps,
         "pending_question": services.info_request_pending(ticket),
+        "transcripts": selectors.ticket_department_transcripts(ticket),
+        "attribute_answers": selectors.ticket_attribute_answers(ticket),
         "can_act": ticket.is_active and ticket.status in DEPARTMENT_STATUSES,
         "answer_form": forms.get("answer_form") or DepartmentAnswerForm(),
         "question_form": forms.get("question_form") or InfoRequestForm(),
@@ -330,7 +333,9 @@ def ticket_department_transfer(request: HttpRequest, ticket_id: int) -> HttpResp
             return _centre_done(
                 request,
                 ticket,
-                _("Ticket transferred to %(department)s.") % {"department": department.name},
+                josa_resolve(
+                    _("Ticket transferred to %(department)s.") % {"department": department.name}
+                ),
             )
     return _panel(request, ticket, transfer_form=form)
 

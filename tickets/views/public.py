@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from callcenter import ratelimits
 from tickets.forms_public import SurveyForm, TrackForm
 from tickets.models import Survey, Ticket, TicketAttachment, TicketEvent
 from tickets.services.surveys import (
@@ -100,10 +100,6 @@ class PublicAnswer:
     text: str
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def _get_ticket_for_citizen(*, number: str, phone: str) -> Ticket | None:
     """The ticket with this number filed by a citizen with this phone (E.164), else None."""
     return (
@@ -125,16 +121,19 @@ def _merge_chain(ticket: Ticket) -> list[Ticket]:
 
 
 def _public_answers(chain: list[Ticket]) -> list[PublicAnswer]:
-    """Answers given to the citizen: public events with text, plus the final answer."""
+    """Answers given to the citizen: public events with text, plus the final answer, each
+    once — resolving "with this answer" repeats the department's answer word for word."""
     answers = []
+    shown = set()
     events = TicketEvent.objects.filter(ticket__in=chain, public=True).order_by("created_at", "id")
     for event in events:
-        text = event.data.get("answer") or event.data.get("text") or ""
-        if text:
+        text = (event.data.get("answer") or event.data.get("text") or "").strip()
+        if text and text not in shown:
+            shown.add(text)
             answers.append(PublicAnswer(at=event.created_at, text=text))
     current = chain[-1]
     finished = current.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
-    if finished and current.answer and current.answer not in {a.text for a in answers}:
+    if finished and current.answer and current.answer.strip() not in shown:
         answers.append(
             PublicAnswer(at=current.resolved_at or current.updated_at, text=current.answer)
         )
@@ -150,9 +149,14 @@ def _track_page(request: HttpRequest, context: dict, status: int = 200) -> HttpR
 def track(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _track_page(request, {"form": TrackForm()})
-    failures_key = f"track-failures:{_client_ip(request)}"
-    if cache.get(failures_key, 0) >= settings.TRACK_LIMIT_PER_HOUR:
-        return _track_page(request, {"form": TrackForm(), "rate_limited": True}, status=429)
+    # Failed lookups = lookups - found ones. Every lookup is counted before the database is
+    # asked, so a burst of concurrent guesses cannot slip past the limit.
+    limit = settings.TRACK_LIMIT_PER_HOUR
+    lookups = ratelimits.usage(request, group="track-lookups", per_hour=limit, count=True)
+    found = ratelimits.usage(request, group="track-found", per_hour=limit, count=False)
+    if lookups and found and lookups.count - found.count > limit:
+        response = _track_page(request, {"form": TrackForm(), "rate_limited": True}, status=429)
+        return ratelimits.with_retry_after(response, lookups.retry_after)
     form = TrackForm(request.POST)
     if not form.is_valid():
         return _track_page(request, {"form": form}, status=400)
@@ -160,9 +164,8 @@ def track(request: HttpRequest) -> HttpResponse:
         number=form.cleaned_data["number"], phone=form.cleaned_data["phone"].as_e164
     )
     if ticket is None:
-        cache.add(failures_key, 0, 3600)
-        cache.incr(failures_key)
         return _track_page(request, {"form": form, "not_found": True}, status=404)
+    ratelimits.usage(request, group="track-found", per_hour=limit, count=True)
     chain = _merge_chain(ticket)
     current = chain[-1]
     context = {

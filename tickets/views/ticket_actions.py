@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from callcenter.korean import josa_resolve
 from callcenter.roles import ADMINISTRATOR, SUPERVISOR, role_required
 from tickets import services
 from tickets.forms import (
@@ -159,7 +160,9 @@ def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return redirect("ticket-detail", source.pk)
     messages.success(
         request,
-        _("Ticket %(source)s was merged into this ticket.") % {"source": source.number},
+        josa_resolve(
+            _("Ticket %(source)s was merged into this ticket.") % {"source": source.number}
+        ),
     )
     return redirect("ticket-detail", target.pk)
 

@@ -30,6 +30,10 @@ PAGE_SIZE = 25
 RELATED_ARTICLES = 3
 
 
+def _is_centre(request: HttpRequest) -> bool:
+    return bool(user_roles(request.user) & set(CENTRE))
+
+
 def _get_ticket_for_user(request: HttpRequest, ticket_id: int) -> Ticket:
     """Any ticket for the centre's staff (they share tickets); for a department officer,
     only their department's tickets. 404 for anyone else."""
@@ -39,7 +43,7 @@ def _get_ticket_for_user(request: HttpRequest, ticket_id: int) -> Ticket:
         ),
         pk=ticket_id,
     )
-    if user_roles(request.user) & set(CENTRE):
+    if _is_centre(request):
         return ticket
     officer = Officer.objects.filter(user=request.user).first()
     if officer is not None and ticket.department_id == officer.department_id:
@@ -135,41 +139,47 @@ def _transcripts(ticket: Ticket) -> list[dict]:
 @role_required(*CENTRE, OFFICER)
 @require_GET
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The centre's whole ticket. A department officer (following an old link or a
+    notification) is sent to the department page of the ticket, which leaves out the
+    centre's internal notes, transcripts and files."""
     ticket = _get_ticket_for_user(request, ticket_id)
-    centre = bool(user_roles(request.user) & set(CENTRE))
+    if not _is_centre(request):
+        return redirect("department-ticket", ticket.pk)
     related = article_search(
         query=f"{ticket.subject} {ticket.description}"[:200], limit=RELATED_ARTICLES
     )
     context = {
         "ticket": ticket,
-        "centre": centre,
+        "centre": True,
         "supervisor": _is_supervisor(request),
         "department_panel": bool(user_roles(request.user) & {AGENT, SUPERVISOR}),
-        "can_reveal_phone": centre and _can_reveal_phone(request, ticket),
-        "transcripts": _transcripts(ticket) if centre else [],
+        "can_reveal_phone": _can_reveal_phone(request, ticket),
+        "transcripts": _transcripts(ticket),
         "events": ticket.events.select_related("actor"),
+        "attribute_answers": selectors.ticket_attribute_answers(ticket),
         "status_labels": dict(Ticket.Status.choices),
         "attachments": ticket.attachments.all(),
         "merged_tickets": ticket.merged_tickets.all(),
         "first_contact_resolved": selectors.first_contact_resolved(ticket),
         "related_articles": [article for article, _score, _snippet in related],
+        "resolve_form": TicketResolveForm(initial={"answer": ticket.answer}),
+        "assign_form": TicketAssignForm(initial={"assignee": ticket.assignee_id}),
+        "attachment_form": TicketAttachmentForm(),
+        "merge_form": TicketMergeForm(),
     }
-    if centre:
-        context |= {
-            "resolve_form": TicketResolveForm(initial={"answer": ticket.answer}),
-            "assign_form": TicketAssignForm(initial={"assignee": ticket.assignee_id}),
-            "attachment_form": TicketAttachmentForm(),
-            "merge_form": TicketMergeForm(),
-        }
     return render(request, "tickets/ticket_detail.html", context)
 
 
 @role_required(*CENTRE, OFFICER)
 @require_GET
 def ticket_attachment(request: HttpRequest, ticket_id: int, attachment_id: int) -> FileResponse:
-    """A ticket's file, for those who may see the ticket; never under a public URL."""
+    """A ticket's file, for those who may see the ticket; never under a public URL.
+    Department officers get only the files the citizen may see: the rest are the centre's."""
     ticket = _get_ticket_for_user(request, ticket_id)
-    attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
+    attachments = (
+        ticket.attachments if _is_centre(request) else ticket.attachments.filter(public=True)
+    )
+    attachment = get_object_or_404(attachments, pk=attachment_id)
     is_image = attachment.content_type.startswith("image/")
     response = FileResponse(
         attachment.file.open("rb"),

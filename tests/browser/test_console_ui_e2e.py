@@ -1,0 +1,114 @@
+"""The small things a citizen and an agent notice, in Debian's chromium: the waiting banner,
+the ticket number in the chat, a knowledge article filling the answer given, and the ticket
+panel's save buttons in view."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from tests.browser.test_chat_e2e import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SETUP
+from tests.live.servers import BASE_DIR, daphne
+
+WAIT = 15_000  # ms: the router loop ticks every second on a machine that may be busy
+ANSWER = "정부24에서 무료로 발급받으실 수 있습니다."
+ARTICLE = f"""
+from knowledge.services import article_save
+article_save(
+    title="주민등록등본 발급", question="등본은 어디서 떼나요?", answer="{ANSWER}",
+    author=None, status="published",
+)
+"""
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_SERVICES") != "1",
+    reason="needs Debian's chromium (apt-get install chromium)",
+)
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="callcenter.settings",
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
+    for command in (["migrate", "-v0"], ["shell", "-c", SETUP + ARTICLE]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True, timeout=120
+        )
+    with daphne(env, inherit=False) as base:
+        yield base
+
+
+async def test_banner_ticket_number_article_and_save_buttons(server):
+    base = server
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        citizen = await (await browser.new_context(locale="ko-KR")).new_page()
+        agent = await (await browser.new_context(locale="ko-KR")).new_page()
+        citizen.set_default_timeout(15_000)
+        agent.set_default_timeout(15_000)
+
+        # Nobody is logged in: only the no-agent notice and its call-back choice.
+        await citizen.goto(f"{base}/chat/")
+        await citizen.fill("#id_name", "홍길동")
+        await citizen.check("#id_consent")
+        await citizen.click("#chat-start-submit")
+        await expect(citizen.locator("#chat-no-agents")).to_be_visible(timeout=WAIT)
+        await expect(citizen.locator("#chat-callback-toggle")).to_be_visible(timeout=WAIT)
+        await expect(citizen.locator("#chat-waiting-detail")).to_have_text("", timeout=WAIT)
+
+        # An agent logs in: the place in the queue is back, the notice gone.
+        await agent.goto(f"{base}/accounts/login/")
+        await agent.fill("#id_username", "minji")
+        await agent.fill("#id_password", PASSWORD)
+        await agent.click("form button[type=submit], form input[type=submit]")
+        await agent.wait_for_url(f"{base}/agent/")
+        await agent.select_option("#id_presence", "available")
+        await agent.locator("#presence-control form [type=submit]").click()
+        await expect(citizen.locator("#chat-no-agents")).to_be_hidden(timeout=WAIT)
+        await expect(citizen.locator("#chat-waiting-detail")).to_contain_text(
+            "다음 순서", timeout=WAIT
+        )
+        accept = agent.locator(".js-accept").first
+        await expect(accept).to_be_visible(timeout=WAIT)
+        await accept.click()
+
+        # The save buttons are in view without scrolling the panel.
+        form = agent.locator("form[id^=ticket-form-]").first
+        await expect(form).to_be_visible(timeout=WAIT)
+        await expect(form.locator("[name=save]")).to_be_in_viewport(timeout=WAIT)
+        await expect(form.locator("[name=wrapup]")).to_be_in_viewport(timeout=WAIT)
+
+        # Inserting an article fills the reply and the answer given.
+        kb = agent.locator(".js-kb-q").first
+        await kb.fill("등본")
+        await kb.press("Enter")
+        insert = agent.locator(".js-kb-results button").first
+        await expect(insert).to_be_enabled(timeout=WAIT)
+        await insert.click()
+        await expect(agent.locator(".js-reply").first).to_have_value(ANSWER, timeout=WAIT)
+        await expect(form.locator("[name=answer]")).to_have_value(ANSWER, timeout=WAIT)
+
+        # Saving the ticket tells the citizen its number, in the chat and on the end screen.
+        category = await form.locator(
+            "[name=category] option", has_text="일반행정/민원서류"
+        ).get_attribute("value")
+        await form.locator("[name=category]").select_option(category)
+        await form.locator("[name=subject]").fill("주민등록등본 발급 문의")
+        await form.locator("[name=save]").click()
+        number = (await agent.locator(".ticket-number").first.inner_text()).strip()
+        assert number.startswith("120-")
+        await expect(citizen.locator("#chat-log")).to_contain_text(
+            f"접수번호는 {number}입니다", timeout=WAIT
+        )
+        agent.once("dialog", lambda dialog: dialog.accept())
+        await agent.locator(".js-end").first.click()
+        await expect(citizen.locator("#chat-ended")).to_be_visible(timeout=WAIT)
+        await expect(citizen.locator("#chat-ended-ticket")).to_contain_text(number, timeout=WAIT)
+        await browser.close()
