@@ -171,7 +171,6 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "callcenter.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "callcenter.security.login_locked_out"
-AXES_VERBOSE = False
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -291,6 +290,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_LAYER_PREFIX,
+            # Rate limits fail open when Redis is gone; a hung Redis must not hang pages.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -359,8 +360,8 @@ ROUTING_REOFFER_AFTER_SECONDS = env_int("ROUTING_REOFFER_AFTER_SECONDS", 60)
 ROUTER_TICKER = env_bool("ROUTER_TICKER", True)
 ROUTER_TICK_SECONDS = float(env_int("ROUTER_TICK_MS", 1000)) / 1000
 # An agent whose last console socket has been gone this long is offline (reason: console
-# closed); a reload within it keeps the presence. Each ASGI process refreshes the sockets it
-# holds every third of it, so a crashed process's sockets go stale by themselves.
+# closed); a reload within it keeps the presence. Each ASGI process's router loop refreshes the
+# sockets it holds every third of it, so a crashed process's sockets go stale by themselves.
 PRESENCE_GRACE_SECONDS = env_int("PRESENCE_GRACE_SECONDS", 30)
 # A waiting web chat whose citizen has had no socket this long is abandoned; after
 # CHAT_OFFER_GRACE_SECONDS without one it is no longer offered to agents.
@@ -441,5 +442,6 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # every login at INFO; lockouts come at WARNING
     },
 }

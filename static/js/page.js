@@ -3,12 +3,6 @@
 (function () {
   "use strict";
 
-  // The language switch applies as soon as a language is picked (a button without script).
-  const languageSelect = document.getElementById("language-select");
-  if (languageSelect) {
-    languageSelect.addEventListener("change", () => languageSelect.form.submit());
-  }
-
   // htmx swaps only 2xx answers; a form answered 422 carries its errors, so show them
   // inside the elements that ask for it with data-swap-422.
   document.addEventListener("htmx:beforeSwap", (event) => {

@@ -161,7 +161,7 @@ async def launch(playwright) -> Browser:
 
 
 async def new_page(browser: Browser, **options) -> Page:
-    page = await (await browser.new_context(locale="ko-KR", **options)).new_page()
+    page = await (await browser.new_context(locale="ko-KR", bypass_csp=True, **options)).new_page()
     page.set_default_timeout(15_000)
     return page
 

@@ -1,6 +1,7 @@
 """Staff logins, sessions and the browser-side protections of pages with personal data."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -177,3 +178,34 @@ def test_production_answers_with_hsts_and_redirects_plain_http(tmp_path):
     assert redirect == "301 https://120.example.go.kr/chat/start"
     assert "max-age=31536000" in hsts and "includeSubDomains" in hsts
     assert "default-src 'self'" in policy and "wss://120.example.go.kr" in policy
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
+EVENT_HANDLER_ATTRIBUTE = re.compile(r"\son[a-z]+\s*=|\shx-on", re.I)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "login",
+        "home",
+        "agent-console",
+        "supervisor-dashboard",
+        "ticket-list",
+        "knowledge-list",
+        "faq",
+        "track",
+        "chat",
+        "admin:index",
+    ],
+)
+def test_pages_hold_no_script_the_policy_would_block(client, agent_user, administrator_user, name):
+    """The policy allows our own script files only: inline code would silently not run."""
+    user = agent_user if name == "agent-console" else administrator_user
+    if name != "login":
+        client.force_login(user)
+    response = client.get(reverse(name), follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert INLINE_SCRIPT.findall(html) == []
+    assert EVENT_HANDLER_ATTRIBUTE.findall(html) == []

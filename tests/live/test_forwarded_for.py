@@ -64,3 +64,33 @@ def test_forged_forwarded_for_headers_do_not_reset_the_tracking_limit():
             statuses.append(response.status_code)
     assert statuses.count(404) == LIMIT
     assert statuses.count(429) == ATTEMPTS - LIMIT
+
+
+@pytest.mark.redis
+def test_two_server_processes_count_against_one_limit_in_redis():
+    """Behind a load balancer every process must see the same count: the cache is Redis."""
+    env = {
+        **server_env(),
+        "DJANGO_SETTINGS_MODULE": "callcenter.settings",
+        "DEBUG": "1",  # static files from the finders, no collectstatic
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNEL_LAYER_PREFIX": f"open120-limits-{uuid.uuid4().hex[:8]}",  # the cache's prefix
+    }
+    with daphne(env) as first, daphne(env) as second:
+        statuses = []
+        for attempt in range(2 * LIMIT):
+            base = (first, second)[attempt % 2]
+            session = requests.Session()
+            session.get(f"{base}/track/", timeout=10)
+            response = session.post(
+                f"{base}/track/",
+                data={
+                    "number": f"120-2026-{attempt:06d}",
+                    "phone": "010-1234-5678",
+                    "csrfmiddlewaretoken": session.cookies["csrftoken"],
+                },
+                headers={"Referer": f"{base}/track/"},
+                timeout=10,
+            )
+            statuses.append(response.status_code)
+    assert statuses == [404] * LIMIT + [429] * LIMIT
