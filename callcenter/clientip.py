@@ -67,3 +67,27 @@ def client_ip(request: HttpRequest) -> str | None:
     """The real client of an HTTP request (see the module docstring)."""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     return real_client(request.META.get("REMOTE_ADDR"), [forwarded] if forwarded else [])
+
+
+# Headers only our own proxies may set; from anyone else they are dropped before any view
+# (or Django's SECURE_PROXY_SSL_HEADER check) can believe them.
+FORWARDED_HEADERS = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_FORWARDED",
+)
+
+
+class UntrustedForwardedHeadersMiddleware:
+    """Forget ``X-Forwarded-*`` headers that did not come from a proxy in TRUSTED_PROXIES."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if not _is_trusted_proxy(request.META.get("REMOTE_ADDR") or ""):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)

@@ -402,13 +402,19 @@
   const presenceSelect = presenceForm && presenceForm.querySelector("select[name=presence]");
   const reasonInput = presenceForm && presenceForm.querySelector("input[name=reason]");
 
+  // The presence the page shows (rendered by the server, then from frames). The list follows
+  // real changes only, so a hello after a reconnect never undoes a choice being made.
+  let shownPresence = presenceSelect ? presenceSelect.value : null;
+
   function showPresence(presence, reason, changedAt) {
+    const changed = presence !== shownPresence;
+    shownPresence = presence;
     presenceBadge.className = `badge rounded-pill presence-badge presence-${presence}`;
     presenceBadge.textContent = PRESENCE[presence] || presence;
     if (changedAt !== undefined) {
       presenceSince.textContent = t("since", { time: hhmm(changedAt) }) + (reason ? ` · ${reason}` : "");
     }
-    if (presenceSelect && presenceSelect.querySelector(`option[value="${presence}"]`)) {
+    if (changed && presenceSelect && presenceSelect.querySelector(`option[value="${presence}"]`)) {
       presenceSelect.value = presence;
     }
     presenceError("");

@@ -60,3 +60,25 @@ def test_a_bad_proxy_entry_fails_loudly(settings):
 def test_a_peer_without_an_ip_address_has_no_client_address(settings):
     settings.TRUSTED_PROXIES = []
     assert client_ip(request_from("")) is None
+
+
+def test_a_forwarded_proto_from_an_unknown_peer_does_not_make_the_request_secure(settings, client):
+    """Otherwise anyone could claim HTTPS and skip the production redirect."""
+    settings.TRUSTED_PROXIES = []
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+def test_our_proxy_may_say_the_client_spoke_https(settings, client):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response.status_code == 200
