@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from callcenter.models import Agent, CallbackRequest, Presence, Queue
+from callcenter.models import SYSTEM_ONLY_PRESENCES, Agent, CallbackRequest, Presence, Queue
 
 
 class LoginForm(AuthenticationForm):
@@ -20,7 +20,7 @@ class _SystemOnlyOptionsSelect(forms.Select):
     """Shows every presence, so the list always agrees with the badge, but greys out those
     only the system sets (nobody chooses "not responding")."""
 
-    system_only = frozenset({Presence.NOT_RESPONDING})
+    system_only = SYSTEM_ONLY_PRESENCES
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
@@ -45,7 +45,7 @@ class PresenceForm(forms.Form):
 
     def clean_presence(self) -> str:
         presence = self.cleaned_data["presence"]
-        if presence in _SystemOnlyOptionsSelect.system_only:
+        if presence in SYSTEM_ONLY_PRESENCES:
             raise forms.ValidationError(_("Only the system sets this presence."))
         return presence
 

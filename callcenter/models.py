@@ -124,6 +124,10 @@ class Presence(models.TextChoices):
     NOT_RESPONDING = "not_responding", _("Not responding")
 
 
+# Presences only the system sets: an agent never chooses to be "not responding".
+SYSTEM_ONLY_PRESENCES = frozenset({Presence.NOT_RESPONDING})
+
+
 def socket_cutoff(now=None):
     """Sockets not refreshed since this moment are gone (PRESENCE_GRACE_SECONDS ago)."""
     from django.conf import settings

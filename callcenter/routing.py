@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop
 
 from callcenter.models import (
     REALTIME_CHANNELS,
+    SYSTEM_ONLY_PRESENCES,
     Agent,
     AgentPresenceEvent,
     ChatSession,
@@ -72,11 +73,22 @@ def _locked(queryset):
 
 # --- presence -----------------------------------------------------------------------------
 def agent_set_presence(
-    *, agent: Agent, presence: str, reason: str = "", dispatch: bool = True
+    *,
+    agent: Agent,
+    presence: str,
+    reason: str = "",
+    dispatch: bool = True,
+    chosen_by_agent: bool = False,
 ) -> Agent:
-    """Move an agent to ``presence``, keep the change as history and tell the consoles."""
+    """Move an agent to ``presence``, keep the change as history and tell the consoles.
+
+    ``chosen_by_agent``: the agent picked it (console form or socket), so presences only the
+    system sets are refused.
+    """
     if presence not in Presence.values:
         raise ValueError(f"Unknown presence {presence!r}.")
+    if chosen_by_agent and presence in SYSTEM_ONLY_PRESENCES:
+        raise ValueError(_("Only the system sets this presence."))
     if presence == Presence.BREAK and not reason.strip():
         raise ValueError(_("A break needs a reason."))
     now = timezone.now()

@@ -67,7 +67,10 @@ def agent_console(request: HttpRequest) -> HttpResponse:
     form = PresenceForm(request.POST or None, initial={"presence": agent.presence})
     if request.method == "POST" and form.is_valid():
         agent_set_presence(
-            agent=agent, presence=form.cleaned_data["presence"], reason=form.cleaned_data["reason"]
+            agent=agent,
+            presence=form.cleaned_data["presence"],
+            reason=form.cleaned_data["reason"],
+            chosen_by_agent=True,
         )
         messages.success(
             request, josa_resolve(_("Presence changed to %s.") % agent.get_presence_display())

@@ -165,7 +165,7 @@ class AgentConsumer(Open120Consumer):
             return
         try:
             await db_call(routing.agent_set_presence)(
-                agent=self.agent, presence=presence, reason=reason
+                agent=self.agent, presence=presence, reason=reason, chosen_by_agent=True
             )
         except ValueError as error:
             await self.send_error("invalid_presence", str(error))

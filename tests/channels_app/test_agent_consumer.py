@@ -165,3 +165,18 @@ async def test_a_rolled_back_change_is_never_announced(agent_user):
     agent = await database_sync_to_async(Agent.objects.get)(user=agent_user)
     assert agent.presence == Presence.OFFLINE
     await communicator.disconnect()
+
+
+async def test_an_agent_cannot_choose_not_responding_over_the_socket(agent_user):
+    """Only the system sets it (after a missed offer); the badge must keep meaning that."""
+    communicator, connected, _ = await connect_as(agent_user)
+    assert connected
+    await communicator.receive_json_from(timeout=5)  # hello
+    await communicator.send_json_to({"type": "presence.set", "presence": "not_responding"})
+
+    frame = await communicator.receive_json_from(timeout=5)
+
+    assert (frame["type"], frame["code"]) == ("error", "invalid_presence")
+    agent = await database_sync_to_async(Agent.objects.get)(pk=agent_user.agent.pk)
+    assert agent.presence == Presence.OFFLINE
+    await communicator.disconnect()
