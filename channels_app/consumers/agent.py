@@ -307,13 +307,18 @@ class AgentConsumer(Open120Consumer):
             return False
         return True
 
-    async def on_contact_listen(self, content: dict) -> None:
-        """Follow a conversation silently: nothing is stored, nobody else is told."""
+    async def _supervised_contact_id(self, content: dict) -> int | None:
+        """The frame's contact id when a supervisor sent it; otherwise an error frame."""
         contact_id = integer(content, "contact_id")
         if contact_id is None:
             await self.send_error("invalid_frame", "contact_id must be an integer.")
-            return
-        if not await self._require_supervisor():
+            return None
+        return contact_id if await self._require_supervisor() else None
+
+    async def on_contact_listen(self, content: dict) -> None:
+        """Follow a conversation silently: nothing is stored, nobody else is told."""
+        contact_id = await self._supervised_contact_id(content)
+        if contact_id is None:
             return
         result, ok = await self._run(self._listen, contact_id)
         if ok:
@@ -328,11 +333,8 @@ class AgentConsumer(Open120Consumer):
         }
 
     async def on_contact_join(self, content: dict) -> None:
-        contact_id = integer(content, "contact_id")
+        contact_id = await self._supervised_contact_id(content)
         if contact_id is None:
-            await self.send_error("invalid_frame", "contact_id must be an integer.")
-            return
-        if not await self._require_supervisor():
             return
         result, ok = await self._run(self._join, contact_id)
         if ok:

@@ -10,30 +10,23 @@ tests/artifacts/axe-<test>.json (the table in the issue's report comes from ther
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Frame, Page, Route, async_playwright, expect
 
-from tests.live.servers import BASE_DIR, daphne
+from tests.browser import support
+from tests.browser.support import (
+    ARTIFACTS,
+    PEOPLE,
+    axe_results,
+    go_available,
+    launch,
+    live_server,
+    log_in,
+    needs_chromium,
+    start_chat,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(BASE_DIR) / "tests" / "artifacts"
-AXE = Path(BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-PASSWORD = "correct-horse-battery"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
@@ -45,11 +38,12 @@ PNG = bytes.fromhex(
     "5e0000000049454e44ae426082"
 )
 
-SETUP = """
+SETUP = (
+    PEOPLE
+    + """
 import json, re
-from django.contrib.auth.models import Group
 from django.utils import timezone
-from callcenter.models import Agent, Citizen, Queue, Skill, User
+from callcenter.models import Citizen, Queue, Skill
 from channels_app.models import OutboundMessage
 from knowledge.models import Article
 from knowledge.services import article_save
@@ -60,12 +54,6 @@ korean = Skill.objects.create(code="lang-ko", name="한국어", kind="language")
 english = Skill.objects.create(code="lang-en", name="English", kind="language")
 queue = Queue.objects.create(code="chat", name="채팅", channels=["webchat", "kakao"])
 queue.required_skills.set([korean])
-
-def agent(username, name, skills):
-    user = User.objects.create_user(username, password="correct-horse-battery", first_name=name)
-    user.groups.add(Group.objects.get(name="agent"))
-    Agent.objects.create(user=user, display_name=name).skills.set(skills)
-    return user
 
 minji = agent("minji", "김민지", [korean])
 agent("jun", "Jun Park", [korean, english])
@@ -97,6 +85,7 @@ for index, key in enumerate(["ko-phone", "ko-desktop", "en-phone", "en-desktop"]
 
 print(json.dumps({"article": article.pk, "tracked": tracked.number, "surveys": surveys}))
 """
+)
 
 HOST_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -109,38 +98,14 @@ HOST_PAGE = """<!doctype html>
 <script src="/static/chat/widget.js" data-lang="{lang}" defer></script>
 </body></html>"""
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_SERVICES") != "1",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One daphne for the module; yields its base URL and what SETUP made."""
-    tmp_path = tmp_path_factory.mktemp("a11y")
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="callcenter.settings",
-        MEDIA_ROOT=str(tmp_path / "media"),
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True
-    )
-    made = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    data = json.loads(made.stdout.strip().splitlines()[-1])
-    with daphne(env, inherit=False) as base:
-        yield base, data
+    with live_server(tmp_path_factory.mktemp("a11y"), SETUP) as running:
+        yield running.base, running.data
 
 
 class Audit:
@@ -152,11 +117,6 @@ class Audit:
         self.problems: list[str] = []
 
     async def axe(self, target: Page | Frame, label: str, *, screenshot: Page | None = None):
-        await target.evaluate(AXE.read_text())  # not a <script>: the CSP allows none inline
-        result = await target.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false})",
-            WCAG_22_AA,
-        )
         self.violations[label] = [
             {
                 "id": v["id"],
@@ -164,7 +124,7 @@ class Audit:
                 "nodes": [n["target"] for n in v["nodes"]][:5],
                 "summary": v["nodes"][0]["failureSummary"][:300] if v["nodes"] else "",
             }
-            for v in result["violations"]
+            for v in await axe_results(target, iframes=False)
         ]
         if screenshot is not None:
             await screenshot.screenshot(path=str(ARTIFACTS / f"a11y-{label}.png"))
@@ -190,17 +150,10 @@ class Audit:
         assert self.problems == []
 
 
-async def launch(playwright) -> Browser:
-    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
 async def new_page(browser: Browser, base: str, language: str, **options) -> Page:
-    # bypass_csp: axe is injected as an inline script, which the site's CSP refuses.
-    context = await browser.new_context(locale="ko-KR", bypass_csp=True, **options)
-    await context.add_cookies([{"name": "django_language", "value": language, "url": base}])
-    page = await context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+    """A page ready for axe, with ``language`` chosen on the site (a Korean browser)."""
+    language_cookie = {"name": "django_language", "value": language, "url": base}
+    return await support.new_page(browser, bypass_csp=True, cookies=[language_cookie], **options)
 
 
 async def focus_by_tab(page: Page | Frame, selector: str, *, limit: int = 40) -> bool:
@@ -225,14 +178,6 @@ HOLD_SENDS = (
     "() => { window.__send = WebSocket.prototype.send; WebSocket.prototype.send = () => {}; }"
 )
 ACTIVE_ID = "document.activeElement.id || document.activeElement.tagName"
-
-
-async def log_in(page: Page, base: str, username: str) -> None:
-    await page.goto(f"{base}/accounts/login/")
-    await page.fill("#id_username", username)
-    await page.fill("#id_password", PASSWORD)
-    async with page.expect_navigation():
-        await page.click("form [type=submit]")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -328,14 +273,6 @@ async def test_the_keyboard_focus_is_a_dark_ring_inside_a_yellow_one_on_every_co
     assert any(item["name"].startswith("INPUT") for item in seen)
 
 
-async def start_chat(page: Page, base: str, name: str) -> None:
-    await page.goto(f"{base}/chat/")
-    await page.fill("#id_name", name)
-    await page.check("#id_consent")
-    await page.click("#chat-start-submit")
-    await expect(page.locator("#chat-waiting")).to_be_visible()
-
-
 async def header_reachable(
     page: Page | Frame, *, focus: str, button: str = "#chat-end-button"
 ) -> bool | str:
@@ -376,7 +313,8 @@ async def test_a_citizen_chat_passes_axe_and_the_keyboard_in_every_state(
         await audit.axe_sizes(citizen, f"chat-start-{language}")
 
         # Nobody who speaks the language is logged in: waiting, with the call-back offer.
-        await start_chat(citizen, base, "홍길동")
+        await citizen.goto(f"{base}/chat/")
+        await start_chat(citizen, "홍길동")
         await expect(citizen.locator("#chat-no-agents")).to_be_visible()
         await audit.axe_sizes(citizen, f"chat-waiting-no-agents-{language}")
         await citizen.click("#chat-callback-toggle")
@@ -393,8 +331,7 @@ async def test_a_citizen_chat_passes_axe_and_the_keyboard_in_every_state(
         await agent.goto(f"{base}/agent/")
         await audit.axe_sizes(agent, f"console-{language}")
         await agent.set_viewport_size(DESKTOP)
-        await agent.select_option("#id_presence", "available")
-        await agent.locator("#presence-control form [type=submit]").click()
+        await go_available(agent)
         accept = agent.locator(".js-accept").first
         await expect(accept).to_be_visible()
         await audit.axe_sizes(agent, f"console-offer-{language}")
@@ -546,10 +483,7 @@ async def test_the_widget_on_a_host_page_passes_axe_and_keeps_the_keyboard_insid
         audit.check(fits, f"{language}: the widget's start form overflows its 380×600 window")
 
         # Waiting (call-back form open if nobody can answer): the header stays in reach.
-        await chat.fill("#id_name", "홍길동")
-        await chat.check("#id_consent")
-        await chat.click("#chat-start-submit")
-        await expect(chat.locator("#chat-waiting")).to_be_visible()
+        await start_chat(chat, "홍길동")
         if await chat.locator("#chat-callback-toggle").is_visible():
             await chat.click("#chat-callback-toggle")
         await page.set_viewport_size(SMALL_SCREENS["zoom200"])

@@ -1,28 +1,26 @@
 """In chromium: a message the server refuses is shown as not sent and never sent again."""
 
-import asyncio
 import json
-import subprocess
-import sys
 
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.test_chat_e2e import CHROMIUM, CHROMIUM_ARGS, pytestmark, server  # noqa: F401
-from tests.live.servers import BASE_DIR
+from tests.browser.support import launch, needs_chromium, new_page, start_chat
+from tests.browser.test_chat_e2e import server  # noqa: F401
 
 COUNT = """
 from callcenter.models import Message
 print(Message.objects.filter(sender="citizen").count())
 """
 
+pytestmark = needs_chromium
+
 
 async def test_a_refused_message_is_marked_not_sent_and_not_resent_after_a_reload(server):  # noqa: F811
-    base, env = server
+    base = server.base
     violations = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await (await browser.new_context(locale="en-US")).new_page()
-        page.set_default_timeout(15_000)
+        browser = await launch(playwright)
+        page = await new_page(browser, locale="en-US")
         page.on(
             "console",
             lambda message: (
@@ -37,10 +35,7 @@ async def test_a_refused_message_is_marked_not_sent_and_not_resent_after_a_reloa
             ),
         )
         await page.goto(f"{base}/chat/?lang=en")
-        await page.fill("#id_name", "Hong")
-        await page.check("#id_consent")
-        await page.click("#chat-start-submit")
-        await expect(page.locator("#chat-waiting")).to_be_visible()
+        await start_chat(page, "Hong")
 
         # A control character the keyboard cannot type, pasted in: the server refuses it.
         await page.evaluate("document.getElementById('chat-input').value = 'a\\u0000b'")
@@ -63,14 +58,4 @@ async def test_a_refused_message_is_marked_not_sent_and_not_resent_after_a_reloa
 
     assert [f["text"] for f in sent_frames if f["type"] == "message.send"] == ["fine"]
     assert violations == []
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "manage.py", "shell", "-c", COUNT],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.stdout.strip().splitlines()[-1] == "1"
+    assert await server.shell(COUNT) == "1"

@@ -2,15 +2,19 @@
 the ticket number in the chat, a knowledge article filling the answer given, and the ticket
 panel's save buttons in view."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.test_chat_e2e import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SETUP
-from tests.live.servers import BASE_DIR, daphne
+from tests.browser.support import (
+    CHAT_SETUP,
+    go_available,
+    launch,
+    live_server,
+    log_in,
+    needs_chromium,
+    new_page,
+    start_chat,
+)
 
 WAIT = 15_000  # ms: the router loop ticks every second on a machine that may be busy
 ANSWER = "정부24에서 무료로 발급받으실 수 있습니다."
@@ -22,55 +26,33 @@ article_save(
 )
 """
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_SERVICES") != "1",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def server(tmp_path):
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="callcenter.settings",
-        MEDIA_ROOT=str(tmp_path / "media"),
-    )
-    for command in (["migrate", "-v0"], ["shell", "-c", SETUP + ARTICLE]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True, timeout=120
-        )
-    with daphne(env, inherit=False) as base:
-        yield base
+    with live_server(tmp_path, CHAT_SETUP + ARTICLE) as running:
+        yield running.base
 
 
 async def test_banner_ticket_number_article_and_save_buttons(server):
     base = server
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        citizen = await (await browser.new_context(locale="ko-KR")).new_page()
-        agent = await (await browser.new_context(locale="ko-KR")).new_page()
-        citizen.set_default_timeout(15_000)
-        agent.set_default_timeout(15_000)
+        browser = await launch(playwright)
+        citizen = await new_page(browser)
+        agent = await new_page(browser)
 
         # Nobody is logged in: only the no-agent notice and its call-back choice.
         await citizen.goto(f"{base}/chat/")
-        await citizen.fill("#id_name", "홍길동")
-        await citizen.check("#id_consent")
-        await citizen.click("#chat-start-submit")
+        await start_chat(citizen, "홍길동")
         await expect(citizen.locator("#chat-no-agents")).to_be_visible(timeout=WAIT)
         await expect(citizen.locator("#chat-callback-toggle")).to_be_visible(timeout=WAIT)
         await expect(citizen.locator("#chat-waiting-detail")).to_have_text("", timeout=WAIT)
 
         # An agent logs in: the place in the queue is back, the notice gone.
-        await agent.goto(f"{base}/accounts/login/")
-        await agent.fill("#id_username", "minji")
-        await agent.fill("#id_password", PASSWORD)
-        await agent.click("form button[type=submit], form input[type=submit]")
+        await log_in(agent, base, "minji")
         await agent.wait_for_url(f"{base}/agent/")
-        await agent.select_option("#id_presence", "available")
-        await agent.locator("#presence-control form [type=submit]").click()
+        await go_available(agent)
         await expect(citizen.locator("#chat-no-agents")).to_be_hidden(timeout=WAIT)
         await expect(citizen.locator("#chat-waiting-detail")).to_contain_text(
             "다음 순서", timeout=WAIT

@@ -5,79 +5,44 @@ The server is what `make run` starts (daphne, SQLite, in-memory layer, router lo
 process), with a 2-second presence grace so a closed tab signs the agent out quickly.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
-from tests.browser.test_chat_e2e import CHROMIUM, CHROMIUM_ARGS
-from tests.live.servers import BASE_DIR, daphne
-
-PASSWORD = "correct-horse-battery"
-
-SETUP = """
-from django.contrib.auth.models import Group
-from callcenter.models import Agent, Queue, Skill, User
-korean = Skill.objects.create(code="lang-ko", name="한국어", kind="language")
-queue = Queue.objects.create(code="chat", name="채팅", channels=["webchat"])
-queue.required_skills.set([korean])
-user = User.objects.create_user("minji", password="correct-horse-battery", first_name="김민지")
-user.groups.add(Group.objects.get(name="agent"))
-Agent.objects.create(user=user, display_name="김민지").skills.set([korean])
-sora = User.objects.create_user("sora", password="correct-horse-battery", first_name="박소라")
-sora.groups.add(Group.objects.get(name="supervisor"))
-"""
-
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_SERVICES") != "1",
-    reason="needs Debian's chromium (apt-get install chromium)",
+from tests.browser.support import (
+    CHAT_SETUP,
+    go_available,
+    launch,
+    live_server,
+    log_in,
+    needs_chromium,
+    new_page,
+    start_chat,
 )
+
+SETUP = (
+    CHAT_SETUP
+    + """
+sora = staff("sora", "supervisor", "박소라")
+"""
+)
+
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def server(tmp_path):
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="callcenter.settings",
-        MEDIA_ROOT=str(tmp_path / "media"),
-        PRESENCE_GRACE_SECONDS="2",
-    )
-    for command in (["migrate", "-v0"], ["shell", "-c", SETUP]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True, timeout=120
-        )
-    with daphne(env, inherit=False) as base:
-        yield base
-
-
-async def log_in(page: Page, base: str, username: str) -> None:
-    await page.goto(f"{base}/accounts/login/")
-    await page.fill("#id_username", username)
-    await page.fill("#id_password", PASSWORD)
-    await page.click("form button[type=submit], form input[type=submit]")
-    await page.wait_for_load_state()
-
-
-async def go_available(agent: Page) -> None:
-    # After the socket's hello, which shows the stored presence in the list.
-    await expect(agent.locator("#socket-state")).to_have_attribute("data-state", "connected")
-    await agent.select_option("#id_presence", "available")
-    await agent.locator("#presence-control form [type=submit]").click()
-    await expect(agent.locator("#presence-badge")).to_have_text("상담 가능")
+    with live_server(tmp_path, SETUP, PRESENCE_GRACE_SECONDS="2") as running:
+        yield running.base
 
 
 async def test_a_closed_console_tab_signs_the_agent_out_and_the_console_says_why(server):
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(locale="ko-KR")
-        agent = await context.new_page()
-        agent.set_default_timeout(15_000)
+        browser = await launch(playwright)
+        agent = await new_page(browser)
+        context = agent.context
         await log_in(agent, server, "minji")
         await go_available(agent)
+        await expect(agent.locator("#presence-badge")).to_have_text("상담 가능")
 
         await agent.close()  # the tab is closed; nothing says goodbye but the socket
         lobby = await context.new_page()
@@ -92,21 +57,14 @@ async def test_a_closed_console_tab_signs_the_agent_out_and_the_console_says_why
 
 async def test_a_supervisor_listens_whispers_and_joins_once(server):
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pages = []
-        for _ in range(3):
-            page = await (await browser.new_context(locale="ko-KR")).new_page()
-            page.set_default_timeout(15_000)
-            pages.append(page)
-        citizen, agent, supervisor = pages
+        browser = await launch(playwright)
+        citizen, agent, supervisor = [await new_page(browser) for _ in range(3)]
 
         await citizen.goto(f"{server}/chat/")
-        await citizen.fill("#id_name", "홍길동")
-        await citizen.check("#id_consent")
-        await citizen.click("#chat-start-submit")
-        await expect(citizen.locator("#chat-waiting")).to_be_visible()
+        await start_chat(citizen, "홍길동")
         await log_in(agent, server, "minji")
         await go_available(agent)
+        await expect(agent.locator("#presence-badge")).to_have_text("상담 가능")
         await agent.locator(".js-accept").first.click()
         await expect(citizen.locator("#chat-log")).to_contain_text("김민지")
         ticket_form = agent.locator("form[id^=ticket-form-]").first

@@ -9,33 +9,23 @@ the citizens' pages against WCAG 2.2 AA.
 """
 
 import asyncio
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.utils import translation
-from playwright.async_api import Browser, Page, WebSocket, async_playwright, expect
+from playwright.async_api import Page, WebSocket, async_playwright, expect
 
-from tests.live.servers import BASE_DIR, daphne
+from tests.browser.support import (
+    ARTIFACTS,
+    PEOPLE,
+    axe_violations,
+    launch,
+    live_server,
+    log_in,
+    needs_chromium,
+    new_page,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(BASE_DIR) / "tests" / "artifacts"
-AXE = Path(BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-PASSWORD = "correct-horse-battery"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 TRANSFER_NOTE = "도로관리과 확인 부탁드립니다: 포트홀 위치는 시청 앞 사거리입니다."
 DEPARTMENT_ANSWER = "3일 안에 포트홀을 보수하겠습니다."
@@ -44,22 +34,16 @@ INTERNAL_NOTE = "민원인이 지난주에도 같은 차량을 신고함 (내부
 
 SETUP = (
     f"note, answer = {INTERNAL_NOTE!r}, {TRACK_ANSWER!r}\n"
+    + PEOPLE
     + """
 import json, re
-from django.contrib.auth.models import Group
 from django.utils import timezone
-from callcenter.models import Agent, Citizen, User
+from callcenter.models import Citizen
 from channels_app.models import OutboundMessage
 from tickets import services
 from tickets.models import Officer, Survey
 
-def staff(username, role, name):
-    user = User.objects.create_user(username, password="correct-horse-battery", first_name=name)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-minji = staff("minji", "agent", "김민지")
-Agent.objects.create(user=minji, display_name="김민지")
+minji = agent("minji", "김민지")
 staff("sora", "supervisor", "박소라")
 roads = services.department_get_or_create(name="도로관리과")
 services.department_get_or_create(name="세무과")
@@ -107,71 +91,14 @@ print(json.dumps({
 """
 )
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_SERVICES") != "1",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One daphne for the module; yields its base URL and what SETUP made."""
-    tmp_path = tmp_path_factory.mktemp("tickets-e2e")
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="callcenter.settings",
-        MEDIA_ROOT=str(tmp_path / "media"),
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    made = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    data = json.loads(made.stdout.strip().splitlines()[-1])
-    with daphne(env, inherit=False) as base:
-        yield base, data
-
-
-async def axe_violations(page: Page) -> list[dict]:
-    await page.evaluate(AXE.read_text())  # not a <script>: the CSP allows none inline
-    result = await page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
-
-
-async def launch(playwright) -> Browser:
-    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
-async def new_page(browser: Browser, **options) -> Page:
-    page = await (await browser.new_context(locale="ko-KR", bypass_csp=True, **options)).new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-async def log_in(page: Page, base: str, username: str) -> None:
-    await page.goto(f"{base}/accounts/login/")
-    await page.fill("#id_username", username)
-    await page.fill("#id_password", PASSWORD)
-    async with page.expect_navigation():
-        await page.click("form button[type=submit], form input[type=submit]")
+    with live_server(tmp_path_factory.mktemp("tickets-e2e"), SETUP) as running:
+        yield running.base, running.data
 
 
 def socket_hello(page: Page, path: str) -> asyncio.Future:
@@ -203,9 +130,9 @@ async def test_an_agent_transfers_a_ticket_and_hears_the_department_answer_live(
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await launch(playwright)
-        agent = await new_page(browser)
-        officer = await new_page(browser)
-        supervisor = await new_page(browser)
+        agent = await new_page(browser, bypass_csp=True)
+        officer = await new_page(browser, bypass_csp=True)
+        supervisor = await new_page(browser, bypass_csp=True)
 
         # The officer has the department inbox open; so do Minji's console and the
         # supervisor's dashboard.
@@ -302,7 +229,12 @@ async def test_a_citizen_answers_the_happy_call_survey_on_a_phone_once(server):
     async with async_playwright() as playwright:
         browser = await launch(playwright)
         citizen = await new_page(
-            browser, viewport=PHONE_VIEWPORT, device_scale_factor=3, is_mobile=True, has_touch=True
+            browser,
+            bypass_csp=True,
+            viewport=PHONE_VIEWPORT,
+            device_scale_factor=3,
+            is_mobile=True,
+            has_touch=True,
         )
 
         await citizen.goto(link)
@@ -336,7 +268,9 @@ async def test_a_citizen_tracks_a_ticket_and_sees_the_answer_but_no_internal_not
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await launch(playwright)
-        citizen = await new_page(browser, viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
+        citizen = await new_page(
+            browser, bypass_csp=True, viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True
+        )
 
         await citizen.goto(f"{base}/track/")
         assert await axe_violations(citizen) == []
