@@ -384,8 +384,12 @@
   function onErrorFrame(frame) {
     const text = errorText(frame.message || frame.code);
     const recent = lastSent.frame && Date.now() - lastSent.at < 4000 ? lastSent.frame : null;
-    const tab = recent && recent.contact_id ? tabs.get(recent.contact_id) : null;
-    if (recent && recent.type === "message.send" && tab) tab.failPending(recent.client_id);
+    // A refused message is named by its client_id: it fails for good (never resent).
+    const refusedIn = typeof frame.client_id === "string"
+      ? Array.from(tabs.values()).find((t) => t.pending.has(frame.client_id)) : null;
+    const tab = refusedIn || (recent && recent.contact_id ? tabs.get(recent.contact_id) : null);
+    if (refusedIn) refusedIn.failPending(frame.client_id);
+    else if (recent && recent.type === "message.send" && tab) tab.failPending(recent.client_id);
     if (recent && recent.type && recent.type.startsWith("offer.")) {
       const offer = offers.get(recent.offer_id);
       if (offer) offer.setBusy(false);
