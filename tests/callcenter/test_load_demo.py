@@ -7,7 +7,16 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
-from callcenter.models import Agent, Citizen, Contact, Message, Queue, Skill, User
+from callcenter.models import (
+    Agent,
+    CallbackRequest,
+    Citizen,
+    Contact,
+    Message,
+    Queue,
+    Skill,
+    User,
+)
 from knowledge.models import Article, ArticleVersion
 from tickets.models import Category, Department, Officer, Ticket, TicketEvent
 
@@ -15,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 COUNTED = [
     User,
+    CallbackRequest,
     Agent,
     Skill,
     Queue,
@@ -115,3 +125,12 @@ def test_the_demo_dashboard_fcr_is_not_a_flattering_100_percent(demo_output):
     figures = ticket_overview(days=30)
     assert figures["resolved"] > 100
     assert 0.3 < figures["fcr"] < 0.95
+
+
+def test_the_demo_work_list_has_call_backs_in_each_state_an_agent_meets(demo_output):
+    states = sorted(CallbackRequest.objects.values_list("status", flat=True))
+    assert states == ["open", "open", "taken", "taken"]
+    tried = CallbackRequest.objects.get(attempts=1)
+    assert tried.result == CallbackRequest.Result.NO_ANSWER
+    phones = CallbackRequest.objects.values_list("phone", flat=True)
+    assert all(str(phone).startswith("+82") for phone in phones)

@@ -17,8 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from callcenter import roles
+from callcenter.callbacks import callback_attempt_record, callback_request_create
 from callcenter.models import (
     Agent,
+    CallbackRequest,
     CannedReply,
     Channel,
     Citizen,
@@ -163,6 +165,7 @@ class Command(BaseCommand):
             self._articles(articles, departments, admin)
             self._canned_replies()
         created = self._history(agents, citizens, queues, departments, inquiries, supervisors[0])
+        self._callbacks(citizens, agents)
         self._report(agents, supervisors, officers, created)
 
     # --- reference data ------------------------------------------------------------------
@@ -383,6 +386,45 @@ class Command(BaseCommand):
             created += 1
         self.stdout.write(" done")
         return created
+
+    def _callbacks(self, citizens: list[Citizen], agents: list[Agent]) -> None:
+        """A work list to look at: two call-backs waiting, one taken, one tried once."""
+        if CallbackRequest.objects.exists():
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            for citizen, source, minutes, note in (
+                (citizens[0], CallbackRequest.Source.CHAT, 12, "여권 재발급 서류 문의"),
+                (citizens[1], CallbackRequest.Source.CONSOLE, 45, "대형폐기물 수거 일정 확인"),
+            ):
+                callback_request_create(
+                    phone=citizen.phone,
+                    citizen=citizen,
+                    source=source,
+                    note=note,
+                    at=now - timedelta(minutes=minutes),
+                )
+            callback_request_create(
+                phone=citizens[2].phone,
+                citizen=citizens[2],
+                source=CallbackRequest.Source.CONSOLE,
+                note="주정차 과태료 이의신청 절차",
+                agent=agents[0],
+                actor=agents[0].user,
+                at=now - timedelta(minutes=30),
+            )
+            tried = callback_request_create(
+                phone=citizens[3].phone,
+                citizen=citizens[3],
+                source=CallbackRequest.Source.DEPARTMENT_ANSWER,
+                note="도로관리과 답변 안내",
+                agent=agents[1],
+                actor=agents[1].user,
+                at=now - timedelta(hours=2),
+            )
+            callback_attempt_record(
+                callback=tried, user=agents[1].user, result=CallbackRequest.Result.NO_ANSWER
+            )
 
     @staticmethod
     def _demo_time(rng: random.Random, now: datetime) -> datetime:
