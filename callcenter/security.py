@@ -4,9 +4,14 @@
   proxy may keep a copy (a shared PC's back button or disk cache would show them to the next
   person). Staff responses are never stored; other dynamic responses are not stored unless
   their view chose a Cache-Control of its own. Static files never reach this middleware.
+- ``IdleSessionMiddleware``: a session ends after SESSION_IDLE_SECONDS without a request. Each
+  request pushes the deadline back, but at most once every SESSION_TOUCH_SECONDS, so a busy
+  console does not write its session row on every request.
 - ``login_locked_out``: django-axes' answer once a username has failed too often from one
   address: the login page again, saying why and for how long.
 """
+
+import time
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +33,27 @@ class NoStoreMiddleware:
         elif not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True)
         return response
+
+
+class IdleSessionMiddleware:
+    """Keep a used session alive: save it (with a fresh expiry) when it was last saved more
+    than SESSION_TOUCH_SECONDS ago. Sits after SessionMiddleware, which does the saving."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty() or session.session_key is None:
+            return response
+        now = int(time.time())
+        if now - session.get(TOUCHED_KEY, 0) >= settings.SESSION_TOUCH_SECONDS:
+            session[TOUCHED_KEY] = now  # modified: saved with a new expiry
+        return response
+
+
+TOUCHED_KEY = "_open120_touched"
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None):

@@ -143,11 +143,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Staff sessions end after SESSION_IDLE_SECONDS without a request: every request renews the
-# cookie and the stored expiry, so only an idle session runs out.
+# Staff sessions end after SESSION_IDLE_SECONDS without a request: a request renews the
+# cookie and the stored expiry (at most every SESSION_TOUCH_SECONDS, see
+# callcenter.security.IdleSessionMiddleware), so only an idle session runs out.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
 
 # The client address behind a request: X-Forwarded-For is believed only from these proxies
 # (IP addresses or networks, comma-separated); nobody's by default. See callcenter/clientip.py.
@@ -208,6 +209,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "callcenter.security.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -90,12 +90,24 @@ def test_a_staff_session_ends_after_the_idle_time(client, agent_user):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_every_request_pushes_the_idle_deadline_back(client, agent_user):
+def test_every_request_pushes_the_idle_deadline_back(client, agent_user, settings):
+    settings.SESSION_TOUCH_SECONDS = 0
     log_in(client, "minji", PASSWORD)
     Session.objects.update(expire_date=timezone.now() + timedelta(seconds=30))
     assert client.get(reverse("agent-console")).status_code == 200
     remaining = Session.objects.get().expire_date - timezone.now()
     assert remaining > timedelta(seconds=settings.SESSION_IDLE_SECONDS - 60)
+
+
+def test_a_busy_console_writes_its_session_at_most_once_a_minute(client, agent_user):
+    log_in(client, "minji", PASSWORD)
+    assert client.get(reverse("agent-console")).status_code == 200
+    deadline = Session.objects.get().expire_date
+    Session.objects.update(expire_date=deadline - timedelta(seconds=5))
+
+    assert client.get(reverse("agent-console")).status_code == 200
+
+    assert Session.objects.get().expire_date == deadline - timedelta(seconds=5)
 
 
 @pytest.mark.parametrize("name", ["agent-console", "ticket-list", "supervisor-dashboard"])
