@@ -355,6 +355,10 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, db_index=True)
     offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    # The last queue position (and wait) told to the citizen, shared by every process so a
+    # change is announced once; (0, 0) while no agent who could answer is logged in.
+    announced_position = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    announced_eta = models.PositiveIntegerField(null=True, blank=True, editable=False)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     wrapup_ended_at = models.DateTimeField(_("wrap-up ended at"), null=True, blank=True)
@@ -522,6 +526,21 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at.isoformat()}"
+
+
+class ScheduledJob(models.Model):
+    """A periodic job (router tick, SLA check, survey sends, …) that runs once per period
+    across every process: whoever moves ``next_run_at`` forward runs it. ``state`` is what
+    the job remembers between runs, whichever process ran them."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_holder = models.CharField(max_length=100, blank=True)
+    state = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (next {self.next_run_at.isoformat()})"
 
 
 class ContactEvent(models.Model):

@@ -41,6 +41,7 @@ from callcenter.models import (
     User,
     socket_cutoff,
 )
+from callcenter.services.scheduler import job_state_swap
 from channels_app import events
 
 # A contact's language needs this skill of the agent (Korean is everyone's).
@@ -833,10 +834,8 @@ def average_handle_seconds(queue: Queue) -> float:
     return sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
 
 
-# Last position announced per waiting contact, so the loop only speaks on a change;
-# NO_AGENTS_ANNOUNCED while nobody who could answer is logged in.
+# The (position, wait) announced while nobody who could answer is logged in.
 NO_AGENTS_ANNOUNCED = (0, 0)
-_announced: dict[int, tuple[int, int]] = {}
 
 
 def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
@@ -858,6 +857,18 @@ def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
     ]
 
 
+def _announcement_claim(contact: Contact, position: int, eta: int) -> bool:
+    """True for the one caller (in any process) that announces this change to the citizen:
+    the last announcement is kept on the contact and moved with one conditional UPDATE."""
+    if (contact.announced_position, contact.announced_eta) == (position, eta):
+        return False
+    return bool(
+        Contact.objects.filter(pk=contact.pk)
+        .exclude(announced_position=position, announced_eta=eta)
+        .update(announced_position=position, announced_eta=eta)
+    )
+
+
 def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
     """Tell every waiting citizen where they stand, or that no agent can serve them."""
     queues = Queue.objects.filter(is_active=True)
@@ -870,8 +881,7 @@ def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
                 servers[contact.language] = agents_logged_in_for(queue, contact.language)
             if servers[contact.language] == 0:
                 _announce_no_agents(contact)
-            elif _announced.get(contact.pk) != (position, eta):
-                _announced[contact.pk] = (position, eta)
+            elif _announcement_claim(contact, position, eta):
                 events.publish_queue_position(contact, position=position, eta_seconds=eta)
 
 
@@ -880,26 +890,22 @@ def _announce_no_agents(contact: Contact) -> None:
 
     The position is withheld meanwhile; once an agent is back it is sent again.
     """
-    first_time = not contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists()
-    if first_time:
+    if not _announcement_claim(contact, *NO_AGENTS_ANNOUNCED):
+        return
+    if not contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists():
         ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.NO_AGENTS)
-    if first_time or _announced.get(contact.pk) != NO_AGENTS_ANNOUNCED:
-        _announced[contact.pk] = NO_AGENTS_ANNOUNCED
-        events.publish_no_agents(contact)
-
-
-_last_counts: dict[int, int] = {}
+    events.publish_no_agents(contact)
 
 
 def queue_counts_publish() -> None:
-    """Tell the consoles how many wait in each queue, when that changed."""
+    """Tell the consoles how many wait in each queue, when that changed (compared with what
+    any process last told them)."""
     from callcenter.selectors import waiting_by_queue
 
     counts = dict.fromkeys(Queue.objects.filter(is_active=True).values_list("pk", flat=True), 0)
     counts.update(waiting_by_queue())
-    if counts != _last_counts:
-        _last_counts.clear()
-        _last_counts.update(counts)
+    told = {str(queue): n for queue, n in counts.items()}  # JSON keys are strings
+    if job_state_swap("router", "queue_counts", told) != told:
         events.publish_queue_counts(counts)
 
 

@@ -310,9 +310,10 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),  # else ./control in the cwd
         "store_processed": False,
     }
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 CELERY_TASK_IGNORE_RESULT = True
@@ -327,6 +328,8 @@ CELERY_IMPORTS = ["tickets.tasks_surveys"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.worker_heartbeat", "schedule": 30.0},
     "surveys-send-due": {"task": "tickets.tasks_surveys.surveys_send_due_task", "schedule": 60.0},
+    # Retries and lost tasks of the outbox; a fresh row is sent by its own task on commit.
+    "outbox-sweep": {"task": "callcenter.tasks.outbox_sweep_task", "schedule": 60.0},
 }
 # /healthz names the worker stale when its heartbeat (every 30 s) is older than this.
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 120)
@@ -362,6 +365,9 @@ ROUTING_REOFFER_AFTER_SECONDS = env_int("ROUTING_REOFFER_AFTER_SECONDS", 60)
 # the events it publishes then reach that process's sockets even on the in-memory layer.
 ROUTER_TICKER = env_bool("ROUTER_TICKER", True)
 ROUTER_TICK_SECONDS = float(env_int("ROUTER_TICK_MS", 1000)) / 1000
+# Knowledge suggestions for the conversation a console shows wait this long after a citizen's
+# message, so a burst of messages gives one search (off the message's own path).
+KNOWLEDGE_SUGGEST_DELAY_SECONDS = float(env_int("KNOWLEDGE_SUGGEST_DELAY_MS", 800)) / 1000
 # An agent whose last console socket has been gone this long is offline (reason: console
 # closed); a reload within it keeps the presence. Each ASGI process's router loop refreshes the
 # sockets it holds every third of it, so a crashed process's sockets go stale by themselves.

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from callcenter import callback_views, console, views
 from callcenter.forms import LoginForm
-from channels_app import webchat
+from channels_app import twilio_webhooks, webchat
 from knowledge import api as knowledge_api
 from knowledge import urls as knowledge_urls
 
@@ -86,6 +86,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("department/", include("tickets.urls_department")),
     path("open311/v2/", include("channels_app.open311.urls")),
+    path("twilio/sms/status/", twilio_webhooks.sms_status_callback, name="twilio-sms-status"),
     path("", include("tickets.urls_public")),
     path("admin/", admin.site.urls),
 ]

@@ -18,6 +18,7 @@ from callcenter.attachments import attachment_message_create
 from callcenter.models import ChatSession, Citizen, Contact, Message, Queue, User
 from callcenter.pii import mask_registration_numbers
 from callcenter.services import message_create
+from callcenter.services.outbox import outbox_enqueue
 from channels_app import events
 
 
@@ -121,17 +122,7 @@ def citizen_message_send(*, session: ChatSession, text: str, client_id: str = ""
     message = message_create(
         contact=contact, sender=Message.Sender.CITIZEN, text=text, client_id=client_id
     )
-    knowledge_suggest(contact)
     return message
-
-
-def knowledge_suggest(contact: Contact) -> None:
-    """Push fresh article suggestions to the agents following the conversation."""
-    from knowledge.selectors import suggestions_for_contact
-
-    query, results = suggestions_for_contact(contact)
-    if results:
-        events.publish_knowledge_suggestions(contact_id=contact.pk, query=query, results=results)
 
 
 def staff_message_send(
@@ -338,24 +329,19 @@ def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = 
     session = _live_session(session)
     if session.contact.state in OPEN_STATES:
         raise ChatError(_("Ask for the transcript after the chat has ended."))
-    # Taking the one place is a single conditional UPDATE: two requests racing cannot both win.
-    claimed = ChatSession.objects.filter(pk=session.pk, transcript_sent_at__isnull=True).update(
-        transcript_sent_at=timezone.now()
-    )
-    if not claimed:
-        raise ChatError(_("The transcript of this chat was already sent."))
-    try:
-        return _transcript_deliver(session=session, email=email, number=number)
-    except Exception:
-        ChatSession.objects.filter(pk=session.pk).update(transcript_sent_at=None)
-        raise
+    # The claim and the outbox row commit together: the worker sends once it has committed,
+    # and a failure before that leaves neither (the citizen may ask again).
+    with transaction.atomic():
+        # Taking the one place is a single conditional UPDATE: two requests cannot both win.
+        claimed = ChatSession.objects.filter(pk=session.pk, transcript_sent_at__isnull=True).update(
+            transcript_sent_at=timezone.now()
+        )
+        if not claimed:
+            raise ChatError(_("The transcript of this chat was already sent."))
+        return _transcript_enqueue(session=session, email=email, number=number)
 
 
-def _transcript_deliver(*, session: ChatSession, email: str, number) -> str:
-    from django.core.mail import send_mail
-
-    from channels_app.messaging import sms_send
-
+def _transcript_enqueue(*, session: ChatSession, email: str, number) -> str:
     lines = [
         f"[{timezone.localtime(m.created_at):%H:%M}] {_speaker(m)}: {m.text}"
         for m in Message.objects.filter(contact__session=session, internal=False)
@@ -365,11 +351,16 @@ def _transcript_deliver(*, session: ChatSession, email: str, number) -> str:
     subject = _("Your 120 consultation")
     # Messages are stored masked; masking the whole body again also covers older rows.
     body = mask_registration_numbers(f"{subject}\n" + "\n".join(lines))
-    if number is None:
-        send_mail(subject, body, None, [email])
-        return "email"
-    sms_send(to=number.as_e164, body=body[:1500])
-    return "sms"
+    via = "email" if number is None else "sms"
+    outbox_enqueue(
+        channel=via,
+        to=email if number is None else number.as_e164,
+        subject=subject if number is None else "",
+        body=body if number is None else body[:1500],
+        idempotency_key=f"transcript:{session.pk}",
+        contact=session.contact,
+    )
+    return via
 
 
 def _speaker(message: Message) -> str:

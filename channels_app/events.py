@@ -19,10 +19,12 @@ reached 80 % or was breached. The centre hears them on ``/ws/agent/`` (the assig
 consoles and supervisors), departments on ``/ws/department/``.
 """
 
+import asyncio
 import logging
+import os
 from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -141,14 +143,73 @@ def _iso(value) -> str | None:
 
 
 def _send_after_commit(groups: list[str], payload: dict) -> None:
-    def send() -> None:
+    """Send ``payload`` to ``groups`` once the current transaction commits (at once when
+    there is none); a rollback sends nothing."""
+    # robust: the change is committed whatever happens to the broadcast; a failed send is
+    # logged, and clients catch up from the database when they resume by last seen id.
+    transaction.on_commit(lambda: broadcast(groups, payload), robust=True)
+
+
+def broadcast(groups: list[str], payload: dict) -> None:
+    """Send ``payload`` to ``groups`` now, from synchronous code.
+
+    Called from a thread that a consumer or an ASGI view runs through ``sync_to_async``, the
+    send is handed to that event loop and the thread returns at once: pool threads are few,
+    and one that waited for the loop to send (``async_to_sync``) was a thread no other
+    message could use. Elsewhere (Celery, management commands, sync tests) it sends and waits.
+    """
+    loop = _calling_loop()
+    if loop is None:
         layer = get_channel_layer()
         for group in groups:
             async_to_sync(layer.group_send)(group, payload)
+        return
+    try:
+        loop.call_soon_threadsafe(_schedule, list(groups), payload)
+    except RuntimeError:  # the loop closed meanwhile (a server shutting down)
+        logger.warning("event %s not sent: the event loop has closed", payload.get("type"))
 
-    # robust: the change is committed whatever happens to the broadcast; a failed send is
-    # logged, and clients catch up from the database when they resume by last seen id.
-    transaction.on_commit(send, robust=True)
+
+def _calling_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop that called this thread through sync_to_async, if any."""
+    try:
+        asyncio.get_running_loop()
+        return None  # on the loop itself: sync code here is a bug elsewhere; send and wait
+    except RuntimeError:
+        pass
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
+    if loop is None or pid != os.getpid() or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+# The last send queued per group on this process's loop: a group's events leave in the
+# order they were committed, while different groups are sent concurrently.
+_tails: dict[str, asyncio.Task] = {}
+
+
+def _schedule(groups: list[str], payload: dict) -> None:
+    layer = get_channel_layer()
+    for group in groups:
+        previous = _tails.get(group)
+        task = asyncio.get_running_loop().create_task(_send(layer, group, payload, previous))
+        _tails[group] = task
+        task.add_done_callback(lambda done, group=group: _forget(group, done))
+
+
+async def _send(layer, group: str, payload: dict, previous: asyncio.Task | None) -> None:
+    if previous is not None and not previous.done():
+        await asyncio.wait([previous])
+    try:
+        await layer.group_send(group, payload)
+    except Exception:
+        logger.exception("event %s to %s not sent", payload.get("type"), group)
+
+
+def _forget(group: str, task: asyncio.Task) -> None:
+    if _tails.get(group) is task:
+        del _tails[group]
 
 
 # --- serialisers ---------------------------------------------------------------------------
@@ -348,19 +409,6 @@ def publish_no_agents(contact) -> None:
     _send_after_commit(
         [citizen_group(contact.pk)],
         {"type": "queue.no_agents", "contact_id": contact.pk, "callback_available": True},
-    )
-
-
-def publish_knowledge_suggestions(*, contact_id: int, query: str, results: list[dict]) -> None:
-    """The best articles for a conversation so far, for the agents following it."""
-    _send_after_commit(
-        [contact_group(contact_id)],
-        {
-            "type": "knowledge.suggestions",
-            "contact_id": contact_id,
-            "query": query,
-            "results": results,
-        },
     )
 
 

@@ -1,10 +1,12 @@
-"""The router loop, run inside every ASGI process.
+"""The router loop, run inside every ASGI process; each job runs in one of them per period.
 
 Offer time-outs, wrap-up limits, queue positions and SLA alerts (every SLA_CHECK_SECONDS)
 must reach sockets. Running the loop in the ASGI process makes its events go through that
-process's channel layer, which is what the in-memory layer of ``make run`` needs; with
-Redis, several processes run it side by side and the row locks in callcenter.routing (and
-the unique SLA alert rows) keep them from stepping on each other.
+process's channel layer, which is what the in-memory layer of ``make run`` needs. With
+several processes on Redis each loop asks the shared scheduler (callcenter.services.
+scheduler) before a job, so a router tick or an SLA check runs once per period across all of
+them, and a citizen hears a position once. Only the socket heartbeat is per process: it
+vouches for this process's own sockets.
 """
 
 import asyncio
@@ -13,28 +15,41 @@ import time
 
 from django.conf import settings
 
+from callcenter.routing import router_tick
+from callcenter.services.scheduler import job_claim
 from channels_app.consumers.base import db_call
+from tickets.services.sla import sla_check
 
 logger = logging.getLogger(__name__)
 
 _task: asyncio.Task | None = None
 
 
-async def sla_tick(last_run: float | None) -> float | None:
-    """Check the SLA clocks when SLA_CHECK_SECONDS have passed since ``last_run`` (a
-    ``time.monotonic()`` reading, None for never); returns the reading of the latest check."""
-    from tickets.services.sla import sla_check
-
-    now = time.monotonic()
-    if settings.SLA_CHECK_SECONDS <= 0 or (
-        last_run is not None and now - last_run < settings.SLA_CHECK_SECONDS
-    ):
-        return last_run
+async def sla_tick() -> bool:
+    """Check the SLA clocks when this process holds this period's turn (one check per
+    SLA_CHECK_SECONDS across every process and the worker); True when it checked."""
+    if settings.SLA_CHECK_SECONDS <= 0:
+        return False
+    if not await db_call(job_claim)("sla", settings.SLA_CHECK_SECONDS):
+        return False
     try:
         await db_call(sla_check)()
     except Exception:
         logger.exception("SLA check failed; trying again in %s s", settings.SLA_CHECK_SECONDS)
-    return now
+    return True
+
+
+async def router_turn() -> bool:
+    """One router tick when this process holds this period's turn; True when it ticked."""
+    # A little under one period: the loop that ticked last sleeps a full period plus the
+    # tick itself, so it finds the next turn open and ticks need not wait for another process.
+    if not await db_call(job_claim)("router", settings.ROUTER_TICK_SECONDS * 0.8):
+        return False
+    try:
+        await db_call(router_tick)()
+    except Exception:
+        logger.exception("router tick failed; trying again next tick")
+    return True
 
 
 async def sockets_tick(last_run: float | None) -> float | None:
@@ -54,16 +69,14 @@ async def sockets_tick(last_run: float | None) -> float | None:
 
 
 async def _run_forever() -> None:
-    from callcenter.routing import router_tick
-
-    last_sla_check = last_heartbeat = None
+    last_heartbeat = None
     while True:
         last_heartbeat = await sockets_tick(last_heartbeat)
         try:
-            await db_call(router_tick)()
-        except Exception:
-            logger.exception("router tick failed; trying again next tick")
-        last_sla_check = await sla_tick(last_sla_check)
+            await router_turn()
+            await sla_tick()
+        except Exception:  # the scheduler's own row (a database gone for a moment)
+            logger.exception("scheduler turn failed; trying again next tick")
         await asyncio.sleep(settings.ROUTER_TICK_SECONDS)
 
 

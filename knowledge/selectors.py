@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from callcenter.models import Message
 from callcenter.pii import mask_registration_numbers
 from knowledge.models import Article
 
@@ -27,10 +28,10 @@ def article_search(
 SUGGESTION_COUNT = 3
 
 
-def suggestions_for_contact(contact) -> tuple[str, list[dict]]:
+def suggestions_for_contact(contact_id: int) -> tuple[str, list[dict]]:
     """Articles for what the citizen has said so far (their last few messages)."""
     texts = list(
-        contact.messages.filter(sender="citizen", internal=False)
+        Message.objects.filter(contact_id=contact_id, sender="citizen", internal=False)
         .order_by("-id")
         .values_list("text", flat=True)[:3]
     )

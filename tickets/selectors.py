@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from callcenter.models import Citizen, Contact, Message
 from callcenter.privacy import mask_transcript_text
+from channels_app.models import OutboundMessage
 from tickets.models import (
     ACTIVE_STATUSES,
     Category,
@@ -20,6 +21,16 @@ from tickets.models import (
 )
 
 INBOX_STATUSES = (Ticket.Status.TRANSFERRED, Ticket.Status.OPEN)
+# Outbound messages that did not reach the citizen.
+OUTBOUND_NOT_DELIVERED = (OutboundMessage.Status.FAILED, OutboundMessage.Status.UNDELIVERED)
+
+
+def ticket_outbound_messages(ticket: Ticket) -> QuerySet[OutboundMessage]:
+    """What was sent to the citizen about this ticket (answers, surveys) and its contacts
+    (chat transcripts), oldest first."""
+    return OutboundMessage.objects.filter(
+        Q(ticket=ticket) | Q(contact__in=ticket.contacts.values("pk"))
+    ).order_by("created_at", "id")
 
 
 def department_inbox(*, department: Department) -> QuerySet[Ticket]:

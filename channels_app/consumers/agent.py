@@ -4,6 +4,9 @@ Agents follow the contacts they hold; supervisors (and administrators) open the 
 to watch and to conference into conversations they join.
 """
 
+import asyncio
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +23,7 @@ from channels_app.events import (
     contact_group,
     contact_summary,
 )
+from knowledge.selectors import suggestions_for_contact
 
 CLOSE_FORBIDDEN = 4403
 
@@ -30,6 +34,10 @@ class AgentConsumer(Open120Consumer):
         self.user = user
         self.agent: Agent | None = None
         self.following: set[int] = set()
+        self.viewing: int | None = None
+        self._suggest_task: asyncio.Task | None = None
+        self._suggest_again = self._suggest_at_once = False
+        self._suggested: dict[int, str] = {}
         roles = await db_call(user_roles)(user) if user else frozenset()
         self.is_supervisor = bool(roles & {SUPERVISOR, ADMINISTRATOR})
         if AGENT in roles:
@@ -86,6 +94,8 @@ class AgentConsumer(Open120Consumer):
         }
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "_suggest_task", None) is not None:
+            self._suggest_task.cancel()
         await sockets.closed(self.channel_name)
         if getattr(self, "agent", None) is not None:
             await self.channel_layer.group_discard(agent_group(self.agent.pk), self.channel_name)
@@ -101,6 +111,9 @@ class AgentConsumer(Open120Consumer):
             await self.channel_layer.group_add(contact_group(contact_id), self.channel_name)
 
     async def _unfollow(self, contact_id: int) -> None:
+        if contact_id == self.viewing:
+            self.viewing = None
+        self._suggested.pop(contact_id, None)
         if contact_id in self.following:
             self.following.discard(contact_id)
             await self.channel_layer.group_discard(contact_group(contact_id), self.channel_name)
@@ -122,6 +135,7 @@ class AgentConsumer(Open120Consumer):
             "contact.join": self.on_contact_join,
             "whisper": self.on_whisper,
             "wrapup.complete": self.on_wrapup_complete,
+            "console.view": self.on_console_view,
         }
 
     # --- access ---------------------------------------------------------------------------
@@ -401,11 +415,56 @@ class AgentConsumer(Open120Consumer):
 
     async def message_created(self, event: dict) -> None:
         await self.send_json(event)
+        message = event["message"]
+        if message["sender"] == "citizen" and message["contact_id"] == self.viewing:
+            self._suggest_soon()
+
+    # --- knowledge suggestions --------------------------------------------------------------
+    # Off the message's path: the console that shows a conversation asks for suggestions
+    # (``console.view``), and a burst of citizen messages yields one search, a moment later.
+    async def on_console_view(self, content: dict) -> None:
+        contact_id = content.get("contact_id")
+        if contact_id is not None and integer(content, "contact_id") is None:
+            await self.send_error("invalid_frame", "contact_id must be an integer or null.")
+            return
+        if contact_id is not None and contact_id not in self.following:
+            await self.send_error("forbidden", _("This contact is not yours."))
+            return
+        self.viewing = contact_id
+        if contact_id is not None:
+            self._suggest_soon(at_once=True)
+
+    def _suggest_soon(self, *, at_once: bool = False) -> None:
+        self._suggest_again = True
+        self._suggest_at_once = self._suggest_at_once or at_once
+        if self._suggest_task is None or self._suggest_task.done():
+            self._suggest_task = asyncio.create_task(self._suggest())
+
+    async def _suggest(self) -> None:
+        while self._suggest_again:
+            self._suggest_again = False
+            if not self._suggest_at_once:
+                await asyncio.sleep(settings.KNOWLEDGE_SUGGEST_DELAY_SECONDS)
+            self._suggest_at_once = False
+            contact_id = self.viewing
+            if contact_id is None:
+                return
+            query, results = await db_call(suggestions_for_contact)(contact_id)
+            if not results or contact_id != self.viewing:
+                continue
+            if self._suggested.get(contact_id) == query:
+                continue  # nothing new was said that changes the search
+            self._suggested[contact_id] = query
+            await self.send_json(
+                {
+                    "type": "knowledge.suggestions",
+                    "contact_id": contact_id,
+                    "query": query,
+                    "results": results,
+                }
+            )
 
     async def message_delivered(self, event: dict) -> None:
-        await self.send_json(event)
-
-    async def knowledge_suggestions(self, event: dict) -> None:
         await self.send_json(event)
 
     async def queues_updated(self, event: dict) -> None:

@@ -155,7 +155,7 @@ def test_every_configured_log_handler_masks(settings):
     previous = console.setStream(stream)
     try:
         logging.getLogger("django.server").warning('"GET /faq/?q=900101-1234567 HTTP/1.1" 200')
-        logging.getLogger("channels_app.messaging").info("SMS body %s", "9001011234567 주민")
+        logging.getLogger("callcenter.services.outbox").info("SMS body %s", "9001011234567 주민")
     finally:
         console.setStream(previous)
     written = stream.getvalue()

@@ -1,5 +1,7 @@
 """A citizen's web chat with an agent, end to end through the real ASGI app and layer."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.db import database_sync_to_async as sync_to_async  # closes its connection
@@ -353,8 +355,11 @@ async def test_no_agent_with_the_skill_offers_a_call_back(centre):
     late = await start_chat(phone="010-4444-5555")
     waiting = await citizen_socket(late["token"])
     await waiting.receive_json_from(timeout=5)
+    # As if the late chat had never been told (its announcement went out before it joined):
     await database_sync_to_async(
-        lambda: Contact.objects.get(pk=late["contact_id"]).events.filter(type="no_agents").delete()
+        lambda: Contact.objects.filter(pk=late["contact_id"]).update(
+            announced_position=None, announced_eta=None
+        )
     )()
     await database_sync_to_async(routing.queue_positions_publish)()
     notice, _ = await receive_until(waiting, "queue.no_agents")
@@ -476,7 +481,7 @@ async def test_english_chats_go_to_the_foreign_language_queue(centre):
     assert (contact.queue.code, contact.language) == ("foreign", "en")
 
 
-async def test_knowledge_suggestions_follow_the_conversation(centre):
+async def _article_for_certificates():
     from knowledge.services import article_save
 
     await database_sync_to_async(article_save)(
@@ -487,7 +492,26 @@ async def test_knowledge_suggestions_follow_the_conversation(centre):
         status="published",
         author=None,
     )
+
+
+async def frames_for(communicator, seconds: float) -> list[dict]:
+    """Every frame the socket receives within ``seconds``."""
+    frames = []
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        # receive_nothing leaves a frame that arrives in the queue (a timed-out receive
+        # would cancel the consumer)
+        if await communicator.receive_nothing(timeout=left, interval=0.02):
+            break
+        frames.append(await communicator.receive_json_from())
+    return frames
+
+
+async def test_knowledge_suggestions_follow_the_conversation_the_console_shows(centre, settings):
+    settings.KNOWLEDGE_SUGGEST_DELAY_SECONDS = 0.2
+    await _article_for_certificates()
     contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to({"type": "console.view", "contact_id": contact_id})
     await citizen.send_json_to({"type": "message.send", "text": "등본 떼려면 어떻게 해요?"})
     suggestions, _ = await receive_until(agent, "knowledge.suggestions")
     assert suggestions["contact_id"] == contact_id
@@ -495,6 +519,49 @@ async def test_knowledge_suggestions_follow_the_conversation(centre):
     assert suggestions["results"][0]["answer"].startswith("정부24")
     await agent.disconnect()
     await citizen.disconnect()
+
+
+async def test_a_burst_of_messages_gives_one_suggestion_and_none_when_nobody_looks(
+    centre, settings
+):
+    settings.KNOWLEDGE_SUGGEST_DELAY_SECONDS = 0.3
+    await _article_for_certificates()
+    contact_id, agent, citizen = await connected_chat(centre)
+    # The console shows no conversation (another tab, or the page is hidden): no search.
+    await citizen.send_json_to({"type": "message.send", "text": "등본 떼려면 어떻게 해요?"})
+    frames = await frames_for(agent, 1.0)
+    assert [f["type"] for f in frames] == ["message.created"]
+
+    await agent.send_json_to({"type": "console.view", "contact_id": contact_id})
+    first, _ = await receive_until(agent, "knowledge.suggestions")  # at once, when shown
+    assert first["results"][0]["title"] == "주민등록등본 발급 방법"
+    for n in range(3):
+        await citizen.send_json_to({"type": "message.send", "text": f"등본 {n}통 필요해요"})
+    frames = await frames_for(agent, 1.5)
+    assert [f["type"] for f in frames].count("message.created") == 3
+    assert [f["type"] for f in frames].count("knowledge.suggestions") == 1
+    assert "등본 2통" in [f for f in frames if f["type"] == "knowledge.suggestions"][0]["query"]
+
+    await agent.send_json_to({"type": "console.view", "contact_id": None})
+    await citizen.send_json_to({"type": "message.send", "text": "등본 하나 더요"})
+    frames = await frames_for(agent, 1.0)
+    assert "knowledge.suggestions" not in [f["type"] for f in frames]
+    await agent.disconnect()
+    await citizen.disconnect()
+
+
+async def test_a_console_cannot_view_someone_elses_conversation(centre):
+    contact_id, agent, citizen = await connected_chat(centre)
+    junho = await agent_socket(centre["junho"].user)
+    await junho.receive_json_from(timeout=5)
+    await junho.send_json_to({"type": "console.view", "contact_id": contact_id})
+    error, _ = await receive_until(junho, "error")
+    assert error["code"] == "forbidden"
+    await junho.send_json_to({"type": "console.view", "contact_id": "x"})
+    error, _ = await receive_until(junho, "error")
+    assert error["code"] == "invalid_frame"
+    for socket in (junho, agent, citizen):
+        await socket.disconnect()
 
 
 async def test_queue_lengths_reach_every_console(centre):
@@ -552,6 +619,9 @@ async def test_the_citizen_gets_the_transcript_by_email_or_sms(centre):
     sent, _ = await receive_until(citizen, "transcript.sent")
     sms = await database_sync_to_async(OutboundMessage.objects.get)()
     assert sent["via"] == "sms" and sms.to == "+821055556666" and "정부24 안내" in sms.body
+    # Through the outbox: queued with the claim, sent by the worker after commit.
+    assert sms.status == OutboundMessage.Status.SENT and sms.contact_id == contact_id
+    assert sms.idempotency_key.startswith("transcript:")
     assert mail.outbox == []
     await agent.disconnect()
     await citizen.disconnect()

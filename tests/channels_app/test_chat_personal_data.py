@@ -166,7 +166,9 @@ async def test_a_registration_number_in_a_chat_is_stored_and_sent_only_masked(
     centre, log_output, settings
 ):
     settings.MESSAGING_BACKEND = "console"  # the console backend logs every SMS body
+    settings.KNOWLEDGE_SUGGEST_DELAY_SECONDS = 0.1
     contact_id, agent, citizen = await connected_chat(centre)
+    await agent.send_json_to({"type": "console.view", "contact_id": contact_id})
 
     frame = await citizen_says(agent, citizen, f"제 주민번호는 {CITIZEN_RRN}이에요. 등본 떼려면요?")
     assert frame["message"]["text"] == "제 주민번호는 900101-1******이에요. 등본 떼려면요?"

@@ -121,8 +121,13 @@ def test_an_inactive_department_takes_no_tickets(citizen, agent_user):
 
 
 # --- answer and delivery -------------------------------------------------------------------
-def test_the_departments_answer_is_recorded_and_texted_to_the_citizen(ticket, officer_user, roads):
-    ticket_department_answer(ticket=ticket, officer_user=officer_user, answer="내일 보수합니다.")
+def test_the_departments_answer_is_recorded_and_texted_to_the_citizen(
+    ticket, officer_user, roads, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_department_answer(
+            ticket=ticket, officer_user=officer_user, answer="내일 보수합니다."
+        )
 
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.ANSWERED
@@ -136,6 +141,7 @@ def test_the_departments_answer_is_recorded_and_texted_to_the_citizen(ticket, of
     }
     (sms,) = OutboundMessage.objects.all()
     assert (sms.channel, sms.to, sms.status) == ("sms", "+821012345678", "sent")
+    assert sms.ticket == ticket
     assert "내일 보수합니다." in sms.body and ticket.number in sms.body
     (sent,) = events_of(ticket, TicketEvent.Type.ANSWER_SENT)
     assert (sent.data["via"], sent.data["outbound_id"]) == ("sms", sms.pk)
@@ -179,15 +185,49 @@ def test_a_kakao_ticket_is_answered_on_kakaotalk(officer_user, roads, agent_user
     assert sent.data["via"] == "kakao" and sent.data["outbound_id"] == message.pk
 
 
-def test_a_web_chat_ticket_is_answered_by_email_when_the_citizen_left_one(agent_user, officer_user):
+def test_the_department_page_says_when_the_answer_could_not_be_delivered(
+    client, officer_user, roads, agent_user, settings, django_capture_on_commit_callbacks
+):
+    settings.MESSAGING_BACKEND = "twilio"  # no KakaoTalk sender there: the message fails
+    citizen = factories.CitizenFactory(kakao_user_key="kakao-abc")
+    ticket = open_ticket(citizen=citizen, channel="kakao")
+    ticket_department_transfer(ticket=ticket, department=roads, actor=agent_user, note="확인")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_department_answer(ticket=ticket, officer_user=officer_user, answer="보수 완료")
+    assert OutboundMessage.objects.get().status == OutboundMessage.Status.FAILED
+    client.force_login(officer_user)
+    page = client.get(reverse("department-ticket", args=[ticket.pk])).text
+    assert "(failed)" in page
+
+
+def test_a_web_chat_ticket_is_answered_by_email_when_the_citizen_left_one(
+    agent_user, officer_user, django_capture_on_commit_callbacks
+):
     citizen = factories.CitizenFactory(phone="+821012345678", email="gildong@example.kr")
     ticket = open_ticket(citizen=citizen, channel="webchat")
-    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
     (email,) = mail.outbox
     assert email.to == ["gildong@example.kr"] and ticket.number in email.subject
     assert "보수 완료" in email.body
-    assert sent.data == {"via": "email"}
-    assert not OutboundMessage.objects.exists()
+    outbound = OutboundMessage.objects.get()
+    assert (outbound.channel, outbound.status) == ("email", OutboundMessage.Status.SENT)
+    assert sent.data == {"via": "email", "outbound_id": outbound.pk}
+
+
+def test_an_answer_is_sent_only_once_its_transaction_commits(
+    citizen, officer_user, django_capture_on_commit_callbacks
+):
+    ticket = open_ticket(citizen=citizen, channel="sms")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    outbound = OutboundMessage.objects.get()
+    assert outbound.status == OutboundMessage.Status.QUEUED
+    assert outbound.idempotency_key == f"ticket-answer:{sent.pk}"
+    for callback in callbacks:
+        callback()
+    outbound.refresh_from_db()
+    assert outbound.status == OutboundMessage.Status.SENT and outbound.sent_at is not None
 
 
 def test_a_web_chat_ticket_without_email_is_answered_by_sms(citizen, officer_user):
@@ -226,10 +266,13 @@ def test_a_kakao_citizen_without_a_user_key_is_called_back(officer_user):
     assert sent.data["via"] == "callback"
 
 
-def test_a_citizen_with_only_an_email_gets_the_answer_by_email(officer_user):
+def test_a_citizen_with_only_an_email_gets_the_answer_by_email(
+    officer_user, django_capture_on_commit_callbacks
+):
     citizen = factories.CitizenFactory(phone="", email="only@example.kr")
     ticket = open_ticket(citizen=citizen, channel="voice")
-    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
     assert sent.data["via"] == "email" and mail.outbox[0].to == ["only@example.kr"]
     assert not CallbackRequest.objects.exists()
 

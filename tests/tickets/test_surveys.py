@@ -298,14 +298,31 @@ def test_a_survey_days_overdue_is_skipped_rather_than_sent_late(citizen):
     assert (survey.status, survey.skip_reason) == (Survey.Status.SKIPPED, SkipReason.TOO_LATE)
 
 
-def test_a_message_the_backend_could_not_send_marks_the_survey_failed(citizen, settings):
+def test_a_survey_message_the_backend_could_not_send_shows_failed_on_the_message(
+    citizen, settings, django_capture_on_commit_callbacks
+):
     citizen.kakao_user_key = "kakao-user-1"
     citizen.save(update_fields=["kakao_user_key"])
     settings.MESSAGING_BACKEND = "twilio"  # has no KakaoTalk sender: the message fails
-    survey = sent_survey(citizen, channel=Channel.KAKAO)
-    assert survey.status == Survey.Status.FAILED
-    assert "KakaoTalk" in survey.skip_reason
-    assert not TicketEvent.objects.filter(type=TicketEvent.Type.SURVEY_SENT).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        survey = sent_survey(citizen, channel=Channel.KAKAO)
+    # Queued counts as sent; the delivery that failed is on the message, with why.
+    assert survey.status == Survey.Status.SENT
+    message = OutboundMessage.objects.get()
+    assert message.status == OutboundMessage.Status.FAILED and "KakaoTalk" in message.error
+    assert (message.ticket, message.idempotency_key) == (survey.ticket, f"survey:{survey.pk}")
+
+
+def test_a_survey_message_is_queued_in_the_batch_and_sent_once_it_commits(
+    citizen, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        survey = sent_survey(citizen)
+        assert OutboundMessage.objects.get().status == OutboundMessage.Status.QUEUED
+    for callback in callbacks:
+        callback()
+    assert survey.status == Survey.Status.SENT
+    assert OutboundMessage.objects.get().status == OutboundMessage.Status.SENT
 
 
 def test_the_worker_runs_the_sender_every_minute():

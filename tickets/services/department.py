@@ -6,7 +6,6 @@ Each step is one transaction with its TicketEvent; the people it concerns hear o
 """
 
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -14,8 +13,8 @@ from django.utils.translation import gettext as _
 from callcenter.callbacks import callback_request_create
 from callcenter.models import Agent, CallbackRequest, Channel, User
 from callcenter.pii import mask_registration_numbers
+from callcenter.services.outbox import outbox_enqueue
 from channels_app.events import publish_ticket_notice
-from channels_app.messaging import message_send
 from tickets.models import Department, Officer, Ticket, TicketEvent
 from tickets.services.core import ticket_transfer
 
@@ -266,6 +265,9 @@ def ticket_answer_deliver(*, ticket: Ticket, actor: User | None, text: str) -> T
         return None
     citizen = ticket.citizen
     with transaction.atomic():
+        event = TicketEvent.objects.create(
+            ticket=ticket, type=TicketEvent.Type.ANSWER_SENT, actor=actor, data={"via": route}
+        )
         data: dict = {"via": route}
         if route == "callback":
             # The agent who owns the ticket makes the call when they are an agent.
@@ -282,16 +284,26 @@ def ticket_answer_deliver(*, ticket: Ticket, actor: User | None, text: str) -> T
                 actor=actor,
             )
             data["callback_id"] = callback.pk
-        elif route == "email":
-            subject, body = _answer_text(ticket, text)
-            send_mail(subject, body, None, [citizen.email])
         else:
-            _subject, body = _answer_text(ticket, text)
-            to = citizen.phone.as_e164 if route == "sms" else citizen.kakao_user_key
-            outbound = message_send(channel=route, to=to, body=body)
-            data.update(outbound_id=outbound.pk, status=outbound.status)
+            subject, body = _answer_text(ticket, text)
+            to = {
+                "email": citizen.email,
+                "sms": citizen.phone.as_e164 if citizen.phone else "",
+                "kakao": citizen.kakao_user_key,
+            }[route]
+            # Sent by the worker once this commits; its delivery state is on the row.
+            outbound = outbox_enqueue(
+                channel=route,
+                to=to,
+                subject=subject if route == "email" else "",
+                body=body,
+                idempotency_key=f"ticket-answer:{event.pk}",
+                ticket=ticket,
+            )
+            data["outbound_id"] = outbound.pk
             if route == "sms":
                 data["to"] = citizen.masked_phone
-        return TicketEvent.objects.create(
-            ticket=ticket, type=TicketEvent.Type.ANSWER_SENT, actor=actor, data=data
-        )
+        # The event is completed in the transaction that created it, before anyone reads it.
+        event.data = data
+        event.save(update_fields=["data"])
+        return event

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from callcenter.callbacks import callback_request_create
 from callcenter.models import CallbackRequest, Channel, Citizen
 from callcenter.pii import mask_registration_numbers
-from channels_app.messaging import message_send
+from callcenter.services.outbox import outbox_enqueue
 from channels_app.models import OutboundMessage
 from tickets.models import Survey, SurveyAnswer, Ticket, TicketEvent
 
@@ -151,7 +151,8 @@ def survey_from_token(token: str) -> Survey:
 
 
 def surveys_send_due(*, now: datetime | None = None) -> int:
-    """Send every scheduled survey that is due; returns how many went out.
+    """Send every scheduled survey that is due (its message queued in the outbox, sent by
+    the worker once the batch commits); returns how many went out.
 
     Safe to run in several workers at once: each batch locks its rows (skipping rows another
     worker holds) and re-reads their status inside the lock, so no survey is sent twice.
@@ -212,13 +213,10 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
             return 0
         data["callback"] = survey.callback.pk
     else:
-        message = _survey_message_send(survey=survey, url=url)
+        # Queued counts as sent: the worker sends it after this batch commits, and a failed
+        # delivery shows on the message (the ticket page, the outbox), not on the survey.
+        message = _survey_message_enqueue(survey=survey, url=url)
         data["message"] = message.pk
-        if message.status != OutboundMessage.Status.SENT:
-            survey.status = Survey.Status.FAILED
-            survey.skip_reason = message.error[:200]
-            survey.save(update_fields=["status", "skip_reason"])
-            return 0
     survey.status = Survey.Status.SENT
     survey.sent_at = now
     survey.save(update_fields=["status", "sent_at", "callback"])
@@ -228,7 +226,7 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
     return 1
 
 
-def _survey_message_send(*, survey: Survey, url: str) -> OutboundMessage:
+def _survey_message_enqueue(*, survey: Survey, url: str) -> OutboundMessage:
     citizen = survey.citizen
     with translation.override(citizen.message_language):
         body = _(
@@ -236,7 +234,13 @@ def _survey_message_send(*, survey: Survey, url: str) -> OutboundMessage:
             "Please tell us: %(url)s"
         ) % {"number": survey.ticket.number, "url": url}
     to = citizen.kakao_user_key if survey.method == Survey.Method.KAKAO else citizen.phone.as_e164
-    return message_send(channel=survey.method, to=to, body=body)
+    return outbox_enqueue(
+        channel=survey.method,
+        to=to,
+        body=body,
+        idempotency_key=f"survey:{survey.pk}",
+        ticket=survey.ticket,
+    )
 
 
 def survey_answer(

@@ -91,11 +91,16 @@ def _department_steps(ticket: Ticket) -> list[TicketEvent]:
         ticket.events.filter(type__in=DEPARTMENT_STEPS).select_related("actor").order_by("id")
     )
     names = dict(Department.objects.values_list("code", "name"))
+    not_delivered = set(
+        selectors.ticket_outbound_messages(ticket)
+        .filter(status__in=selectors.OUTBOUND_NOT_DELIVERED)
+        .values_list("pk", flat=True)
+    )
     for step in steps:
         step.department_name = names.get(step.data.get("department"), "")
         if step.type == TicketEvent.Type.ANSWER_SENT:
             step.detail = SENT_VIA.get(step.data.get("via"), "")
-            if step.data.get("status") == "failed":
+            if step.data.get("outbound_id") in not_delivered or step.data.get("status") == "failed":
                 step.detail = _("%(via)s (failed)") % {"via": step.detail}
         else:
             step.detail = step.data.get(STEP_TEXT[step.type], "")

@@ -155,6 +155,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "department_panel": bool(user_roles(request.user) & {AGENT, SUPERVISOR}),
         "can_reveal_phone": _can_reveal_phone(request, ticket),
         "transcripts": _transcripts(ticket),
+        "outbound_messages": selectors.ticket_outbound_messages(ticket),
         "events": ticket.events.select_related("actor"),
         "attribute_answers": selectors.ticket_attribute_answers(ticket),
         "status_labels": dict(Ticket.Status.choices),

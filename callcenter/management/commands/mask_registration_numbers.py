@@ -24,7 +24,7 @@ FIELDS = [
     (Ticket, ["subject", "description", "answer", "address", "attributes"]),
     (TicketEvent, ["data"]),
     (CallbackRequest, ["note"]),
-    (OutboundMessage, ["body"]),
+    (OutboundMessage, ["subject", "body"]),
     (SearchQueryLog, ["query"]),
     (SurveyAnswer, ["comment"]),
 ]
