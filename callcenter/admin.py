@@ -18,7 +18,7 @@ from callcenter.models import (
     Skill,
     User,
 )
-from callcenter.services import personal_data_access_log
+from callcenter.services.contacts import personal_data_access_log
 
 
 @admin.register(User)

@@ -88,19 +88,3 @@ def attachment_from_token(token: str) -> tuple[int, str]:
     value = signing.TimestampSigner(salt=SIGNING_SALT).unsign(token, max_age=LINK_MAX_AGE_SECONDS)
     message_id, item_id = value.split(":", 1)
     return int(message_id), item_id
-
-
-def attachment_message_create(
-    *, contact, upload: UploadedFile, sender: str, sender_user=None, text=""
-):
-    """Store an upload and send it as a message of ``contact``; ValidationError if refused."""
-    from callcenter.services import message_create
-
-    item = attachment_store(contact_id=contact.pk, upload=upload)
-    try:
-        return message_create(
-            contact=contact, sender=sender, sender_user=sender_user, text=text, attachments=[item]
-        )
-    except Exception:
-        attachment_path(item).unlink(missing_ok=True)  # a refused message leaves no file
-        raise

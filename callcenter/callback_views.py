@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from callcenter import callbacks
 from callcenter.forms import (
     CallbackCancelForm,
     CallbackFilterForm,
@@ -19,7 +18,8 @@ from callcenter.forms import (
 )
 from callcenter.models import Agent, CallbackRequest
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required
-from callcenter.services import personal_data_access_log
+from callcenter.services import callbacks
+from callcenter.services.contacts import personal_data_access_log
 
 CENTRE = (AGENT, SUPERVISOR, ADMINISTRATOR)
 

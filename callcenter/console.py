@@ -8,16 +8,15 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from callcenter import routing
-from callcenter.attachments import attachment_message_create
-from callcenter.callbacks import callback_request_create
 from callcenter.korean import josa_resolve
 from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
 from callcenter.selectors import citizen_phone_revealable
-from callcenter.services import personal_data_access_log
-from channels_app import events
-from channels_app.events import message_payload
+from callcenter.services import notify, routing
+from callcenter.services.callbacks import callback_request_create
+from callcenter.services.contacts import personal_data_access_log
+from callcenter.services.messages import attachment_message_create
+from callcenter.services.notify import message_payload
 from tickets.forms import ContactTicketForm, TicketOutcome
 from tickets.models import Ticket
 from tickets.services import contact_ticket_save
@@ -139,7 +138,7 @@ def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
             messages.success(request, josa_resolve(_("Ticket %s saved.") % ticket.number))
             form = None
             contact.refresh_from_db()
-            events.publish_contact_updated(contact)
+            notify.publish_contact_updated(contact)
     contact.refresh_from_db()
     response = render(
         request, "callcenter/console/ticket_panel.html", _panel_context(contact, form)

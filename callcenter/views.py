@@ -20,7 +20,7 @@ from callcenter.forms import PresenceForm
 from callcenter.korean import josa_resolve
 from callcenter.models import Agent, CannedReply, Contact, WorkerHeartbeat
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from callcenter.routing import agent_set_presence
+from callcenter.services.presence import agent_set_presence
 from tickets import selectors as ticket_selectors
 
 logger = logging.getLogger(__name__)

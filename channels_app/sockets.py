@@ -5,8 +5,8 @@ its own on open and close, and the router loop refreshes them (``heartbeat``) so
 that dies leaves rows that go stale by themselves.
 """
 
-from callcenter import routing
 from callcenter.models import Agent, ChatSession
+from callcenter.services.presence import socket_close, socket_open, sockets_heartbeat
 from channels_app.consumers.base import db_call
 
 # channel name → (agent id, chat session id) of each socket open in this process.
@@ -17,14 +17,14 @@ async def opened(
     channel_name: str, *, agent: Agent | None = None, session: ChatSession | None = None
 ) -> None:
     _open[channel_name] = (agent.pk if agent else None, session.pk if session else None)
-    await db_call(routing.socket_open)(channel_name=channel_name, agent=agent, session=session)
+    await db_call(socket_open)(channel_name=channel_name, agent=agent, session=session)
 
 
 async def closed(channel_name: str) -> None:
     if _open.pop(channel_name, None) is not None:
-        await db_call(routing.socket_close)(channel_name=channel_name)
+        await db_call(socket_close)(channel_name=channel_name)
 
 
 def heartbeat() -> None:
     """Refresh every socket this process holds (blocking: run it in a thread)."""
-    routing.sockets_heartbeat(sockets=dict(_open))
+    sockets_heartbeat(sockets=dict(_open))

@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 
-from callcenter.routing import router_tick
+from callcenter.services.routing import router_tick
 from callcenter.services.scheduler import job_claim
 from channels_app.consumers.base import db_call
 from tickets.services.sla import sla_check

@@ -16,13 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from phonenumber_field.formfields import PhoneNumberField
 
 from callcenter import ratelimits
-from callcenter.attachments import (
-    attachment_from_token,
-    attachment_path,
-)
+from callcenter.attachments import attachment_from_token, attachment_path
 from callcenter.models import Message
-from channels_app import conversation
-from channels_app.events import message_payload
+from callcenter.services import conversations as conversation
+from callcenter.services.notify import message_payload
 
 CHAT_LANGUAGES = [("ko", "한국어"), ("en", "English")]
 

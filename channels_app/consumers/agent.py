@@ -11,18 +11,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter import routing
 from callcenter.models import Agent, Contact, Offer, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
-from channels_app import conversation, sockets
+from callcenter.services import conversations as conversation
+from callcenter.services import routing
+from callcenter.services.notify import contact_summary
+from callcenter.services.presence import agent_set_presence
+from channels_app import sockets
 from channels_app.consumers.base import Open120Consumer, db_call, integer, text
-from channels_app.events import (
-    AGENTS_GROUP,
-    SUPERVISORS_GROUP,
-    agent_group,
-    contact_group,
-    contact_summary,
-)
+from channels_app.events import AGENTS_GROUP, SUPERVISORS_GROUP, agent_group, contact_group
 from knowledge.selectors import suggestions_for_contact
 
 CLOSE_FORBIDDEN = 4403
@@ -70,7 +67,7 @@ class AgentConsumer(Open120Consumer):
                 agent=self.agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
             ).select_related("queue", "citizen")
             contacts = [contact_summary(c) for c in held]
-            from channels_app.events import offer_payload
+            from callcenter.services.notify import offer_payload
 
             offers = [
                 offer_payload(o)
@@ -178,7 +175,7 @@ class AgentConsumer(Open120Consumer):
             await self.send_error("invalid_presence", "Unknown presence or bad reason.")
             return
         try:
-            await db_call(routing.agent_set_presence)(
+            await db_call(agent_set_presence)(
                 agent=self.agent, presence=presence, reason=reason, chosen_by_agent=True
             )
         except ValueError as error:

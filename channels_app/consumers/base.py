@@ -7,7 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
-from callcenter.services import CONTROL_CHARACTERS
+from callcenter.services.messages import CONTROL_CHARACTERS
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_FRAME_DEPTH = 8

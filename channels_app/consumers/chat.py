@@ -4,8 +4,9 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from callcenter import routing
-from channels_app import conversation, sockets
+from callcenter.services import conversations as conversation
+from callcenter.services import routing
+from channels_app import sockets
 from channels_app.consumers.base import Open120Consumer, db_call, integer, text
 from channels_app.events import citizen_group
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from callcenter.callbacks import callback_request_create, callback_take
 from callcenter.models import CallbackRequest, PersonalDataAccess
+from callcenter.services.callbacks import callback_request_create, callback_take
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from callcenter.callbacks import (
+from callcenter.models import CallbackEvent, CallbackRequest
+from callcenter.services.callbacks import (
     CallbackError,
     CallbackForbidden,
     callback_attempt_record,
@@ -20,8 +21,7 @@ from callcenter.callbacks import (
     callback_take,
     callback_take_next,
 )
-from callcenter.models import CallbackEvent, CallbackRequest
-from channels_app.conversation import chat_callback_request, chat_start
+from callcenter.services.conversations import chat_callback_request, chat_start
 from tests import factories
 from tickets.services import category_get_or_create_path, ticket_create, ticket_resolve
 from tickets.services.department import ticket_answer_deliver

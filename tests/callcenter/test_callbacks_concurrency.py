@@ -2,13 +2,13 @@
 
 import pytest
 
-from callcenter.callbacks import (
+from callcenter.models import CallbackEvent, CallbackRequest
+from callcenter.services.callbacks import (
     CallbackError,
     callback_request_create,
     callback_take,
     callback_take_next,
 )
-from callcenter.models import CallbackEvent, CallbackRequest
 from tests.callcenter.test_routing_concurrency import run_all, run_together
 from tests.factories import AgentFactory, QueueFactory
 

@@ -200,7 +200,7 @@ def test_a_file_over_the_limit_is_refused(client, agent_user, held_contact, sett
 
 
 def test_transfer_targets_list_available_colleagues_and_queues(client, agent_user):
-    from callcenter.routing import agent_set_presence
+    from callcenter.services.presence import agent_set_presence
 
     colleague = AgentFactory(display_name="이준호")
     agent_set_presence(agent=colleague, presence="available", dispatch=False)
@@ -314,6 +314,7 @@ def test_the_chat_citizen_is_told_the_ticket_number_once_when_the_agent_saves_th
     assert told.count() == 1
     assert ticket.number in told.get().text and "/track/" in told.get().text
     assert not told.get().internal
+
     async def two_frames() -> list[dict]:
         # One event loop for both: channels-redis re-delivers across loops.
         return [await layer.receive(channel) for _ in range(2)]

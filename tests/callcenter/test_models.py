@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from callcenter.models import Citizen, Contact
 from callcenter.privacy import mask_phone, mask_rrn
-from callcenter.services import citizen_find_or_create, contact_create
+from callcenter.services.contacts import citizen_find_or_create, contact_create
 from tests.factories import CitizenFactory, ContactFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db

@@ -166,7 +166,7 @@ def test_every_configured_log_handler_masks(settings):
 @pytest.mark.django_db
 def test_a_message_is_stored_masked_with_its_attachment_names():
     from callcenter.models import Message
-    from callcenter.services import message_create
+    from callcenter.services.messages import message_create
     from tests.factories import ContactFactory
 
     item = {"id": "a1", "content_type": "image/jpeg", "size": 10, "path": "1/a1.jpg"}

@@ -6,8 +6,9 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone, translation
 
-from callcenter import routing
 from callcenter.models import Contact, ContactEvent, Offer, Presence, Skill
+from callcenter.services import routing
+from callcenter.services.presence import agent_set_presence
 from tests.factories import AgentFactory, CitizenFactory, ContactFactory, QueueFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def voice_queue(korean):
 
 def available_agent(*skills, idle_minutes: int = 0, chats: int = 3):
     agent = AgentFactory(skills=list(skills), max_concurrent_chats=chats)
-    routing.agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
+    agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
     agent.idle_since = timezone.now() - timedelta(minutes=idle_minutes)
     agent.save(update_fields=["idle_since"])
     return agent
@@ -76,7 +77,7 @@ def test_an_agent_without_a_required_skill_is_never_offered(chat_queue, korean):
 
 def test_agents_on_break_or_offline_are_not_offered(chat_queue, korean):
     agent = available_agent(korean)
-    routing.agent_set_presence(agent=agent, presence=Presence.BREAK, reason="점심", dispatch=False)
+    agent_set_presence(agent=agent, presence=Presence.BREAK, reason="점심", dispatch=False)
     contact = waiting(chat_queue)
     routing.router_dispatch()
     assert pending_offer(contact) is None

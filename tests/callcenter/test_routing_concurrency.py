@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from callcenter import routing
 from callcenter.models import Contact, Offer, Presence, Skill
+from callcenter.services import routing
+from callcenter.services.presence import agent_set_presence
 from tests.factories import AgentFactory, ContactFactory, QueueFactory, SkillFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -48,7 +49,7 @@ def crowd():
     queue.required_skills.set([korean])
     agents = [AgentFactory(skills=[korean], max_concurrent_chats=2) for _ in range(12)]
     for agent in agents:
-        routing.agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
+        agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
     now = timezone.now()
     contacts = [
         ContactFactory(channel="webchat", queue=queue, queued_at=now - timedelta(seconds=60 - i))

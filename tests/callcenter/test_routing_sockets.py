@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from callcenter import routing, selectors
+from callcenter import selectors
 from callcenter.models import (
     Agent,
     AgentPresenceEvent,
@@ -23,7 +23,14 @@ from callcenter.models import (
     Skill,
     SocketConnection,
 )
-from channels_app.conversation import chat_start
+from callcenter.services import routing
+from callcenter.services.conversations import chat_start
+from callcenter.services.presence import (
+    agent_set_presence,
+    socket_close,
+    socket_open,
+    sockets_heartbeat,
+)
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,14 +54,14 @@ def ago(seconds: int):
 
 def available_agent(korean) -> Agent:
     agent = AgentFactory(skills=[korean])
-    routing.agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
+    agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
     return agent
 
 
 def close_console(agent: Agent, *, seconds_ago: int) -> None:
     """The agent's console closed ``seconds_ago`` (its last socket said goodbye then)."""
     for row in SocketConnection.objects.filter(agent=agent):
-        routing.socket_close(channel_name=row.channel_name)
+        socket_close(channel_name=row.channel_name)
     Agent.objects.filter(pk=agent.pk).update(console_seen_at=ago(seconds_ago))
 
 
@@ -62,7 +69,7 @@ def citizen_chat(*, page_open: bool, seen_seconds_ago: int = 0) -> Contact:
     """A web chat waiting in the queue; its page open (a socket) or gone for a while."""
     session, _token = chat_start(name="홍길동", phone="", language="ko")
     if page_open:
-        routing.socket_open(channel_name=f"test.chat.{session.pk}", session=session)
+        socket_open(channel_name=f"test.chat.{session.pk}", session=session)
     ChatSession.objects.filter(pk=session.pk).update(citizen_seen_at=ago(seen_seconds_ago))
     return Contact.objects.get(pk=session.contact_id)
 
@@ -94,7 +101,7 @@ def test_a_console_reloaded_within_the_grace_period_keeps_the_presence(korean):
     agent = available_agent(korean)
     close_console(agent, seconds_ago=10)
     routing.router_tick()
-    routing.socket_open(channel_name="test.console.reloaded", agent=agent)
+    socket_open(channel_name="test.console.reloaded", agent=agent)
     routing.router_tick()
 
     agent.refresh_from_db()
@@ -120,7 +127,7 @@ def test_a_heartbeat_keeps_an_open_console_alive_and_rewrites_a_swept_row(korean
     SocketConnection.objects.filter(agent=agent).delete()  # swept while the process stalled
     Agent.objects.filter(pk=agent.pk).update(console_seen_at=ago(45))
 
-    routing.sockets_heartbeat(sockets={"test.console.alive": (agent.pk, None)})
+    sockets_heartbeat(sockets={"test.console.alive": (agent.pk, None)})
     routing.router_tick()
 
     agent.refresh_from_db()
@@ -136,7 +143,7 @@ def test_the_router_never_rings_a_console_that_is_closed_even_within_the_grace(k
     routing.router_tick()
     assert not Offer.objects.filter(contact=contact).exists()
 
-    routing.socket_open(channel_name="test.console.back", agent=agent)
+    socket_open(channel_name="test.console.back", agent=agent)
     routing.router_tick()
     assert Offer.objects.filter(contact=contact, agent=agent, state=Offer.State.PENDING).exists()
 
@@ -202,7 +209,7 @@ def test_a_waiting_chat_with_nobody_on_the_page_is_not_offered(korean, chat_queu
     assert not Offer.objects.filter(contact=gone).exists()
 
     session = ChatSession.objects.get(pk=gone.session_id)
-    routing.socket_open(channel_name="test.chat.back", session=session)
+    socket_open(channel_name="test.chat.back", session=session)
     routing.router_tick()
     assert Offer.objects.filter(contact=gone, agent=agent, state=Offer.State.PENDING).exists()
 

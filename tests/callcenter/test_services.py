@@ -1,8 +1,8 @@
 import pytest
 
 from callcenter.models import AgentPresenceEvent, Message, Presence
-from callcenter.routing import agent_set_presence
-from callcenter.services import message_create
+from callcenter.services.messages import message_create
+from callcenter.services.presence import agent_set_presence
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -152,7 +152,7 @@ def test_the_presence_list_agrees_with_the_badge_when_the_system_set_not_respond
     client, agent_user
 ):
     from callcenter.models import PresenceReason
-    from callcenter.routing import agent_set_presence
+    from callcenter.services.presence import agent_set_presence
 
     agent_set_presence(
         agent=agent_user.agent,
@@ -169,7 +169,7 @@ def test_the_presence_list_agrees_with_the_badge_when_the_system_set_not_respond
 @pytest.mark.django_db
 def test_a_console_closed_too_long_shows_offline_and_why(client, agent_user):
     from callcenter.models import PresenceReason
-    from callcenter.routing import agent_set_presence
+    from callcenter.services.presence import agent_set_presence
 
     agent_set_presence(
         agent=agent_user.agent,

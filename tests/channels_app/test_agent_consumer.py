@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from callcenter.asgi import application
 from callcenter.models import Agent, Presence
-from callcenter.routing import agent_set_presence
+from callcenter.services.presence import agent_set_presence
 from tests.channels_app.conftest import ORIGIN, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

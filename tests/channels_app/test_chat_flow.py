@@ -9,8 +9,9 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import translation
 
-from callcenter import routing
 from callcenter.models import Contact, Message, Presence, Skill
+from callcenter.services import routing
+from callcenter.services.presence import agent_set_presence
 from tests.channels_app.conftest import agent_socket, citizen_socket, receive_until
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
 from tickets.models import SurveyAnswer
@@ -379,7 +380,7 @@ async def test_the_waiting_citizen_sees_either_a_place_in_the_queue_or_the_no_ag
     minji = centre["minji"]
 
     def set_presence(presence, reason=""):
-        return database_sync_to_async(routing.agent_set_presence)(
+        return database_sync_to_async(agent_set_presence)(
             agent=minji, presence=presence, reason=reason, dispatch=False
         )
 
@@ -424,7 +425,7 @@ async def test_a_reconnecting_citizen_is_told_the_ticket_number_in_hello(centre)
 
 async def test_queue_position_is_announced_while_waiting(centre):
     korean_agent = centre["minji"]
-    await database_sync_to_async(routing.agent_set_presence)(
+    await database_sync_to_async(agent_set_presence)(
         agent=korean_agent, presence=Presence.BREAK, reason="교육", dispatch=False
     )
     first = await start_chat(phone="010-1111-0001")

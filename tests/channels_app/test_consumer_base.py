@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from callcenter.models import Contact, Message, Skill
-from callcenter.services import message_create
+from callcenter.services.messages import message_create
 from tests.channels_app.conftest import agent_socket, citizen_socket
 from tests.factories import QueueFactory, SkillFactory
 

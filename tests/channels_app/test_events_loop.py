@@ -20,7 +20,7 @@ def _publish_in_one_transaction(count: int) -> dict:
     seen = {"loop_found": events._calling_loop() is not None}
     with transaction.atomic():
         for n in range(count):
-            events._send_after_commit(["ordered", f"one.{n % 3}"], {"type": "probe", "n": n})
+            events.send_after_commit(["ordered", f"one.{n % 3}"], {"type": "probe", "n": n})
     return seen
 
 
@@ -46,7 +46,7 @@ async def test_a_rolled_back_transaction_sends_nothing_through_the_loop():
 
     def change_then_fail():
         with transaction.atomic():
-            events._send_after_commit(["rolled"], {"type": "probe", "n": "lost"})
+            events.send_after_commit(["rolled"], {"type": "probe", "n": "lost"})
             raise RuntimeError("the change fails")
 
     with pytest.raises(RuntimeError):

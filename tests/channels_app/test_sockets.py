@@ -7,8 +7,9 @@ from channels.db import database_sync_to_async as sync_to_async  # closes its co
 from django.test import Client
 from django.utils import timezone
 
-from callcenter import routing
 from callcenter.models import Agent, Contact, Presence, PresenceReason, Skill, SocketConnection
+from callcenter.services import routing
+from callcenter.services.presence import agent_set_presence
 from channels_app import sockets
 from tests.channels_app.conftest import agent_socket, citizen_socket, receive_until
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
@@ -25,7 +26,7 @@ def minji(db) -> Agent:
 
 @sync_to_async
 def set_available(agent: Agent) -> None:
-    routing.agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
+    agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
 
 
 @sync_to_async

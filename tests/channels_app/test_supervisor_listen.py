@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connection
 
 from callcenter.models import ContactEvent, Message
-from channels_app.conversation import conversation_messages
+from callcenter.services.conversations import conversation_messages
 from tests.channels_app.conftest import agent_socket, receive_until
 from tests.channels_app.test_chat_flow import centre, connected_chat  # noqa: F401 - fixture
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from callcenter.models import Channel, Citizen, Contact, Message, User
 from callcenter.pii import mask_registration_numbers
-from callcenter.services import message_create
-from channels_app import events
+from callcenter.services import notify
+from callcenter.services.messages import message_create
 from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
 from tickets.services.sla import sla_due_times, ticket_sla_recompute
 
@@ -324,5 +324,5 @@ def contact_ticket_number_tell(*, contact: Contact, ticket: Ticket) -> Message |
     message = message_create(
         contact=contact, sender=Message.Sender.SYSTEM, text=text, client_id=client_id
     )
-    events.publish_chat_ticket(contact, number=ticket.number)
+    notify.publish_chat_ticket(contact, number=ticket.number)
     return message

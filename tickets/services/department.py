@@ -2,7 +2,7 @@
 the centre for more information, or returns it; the answer goes back to the citizen.
 
 Each step is one transaction with its TicketEvent; the people it concerns hear of it live
-(``channels_app.events.publish_ticket_notice``) once it has committed.
+(``channels_app.notify.publish_ticket_notice``) once it has committed.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from callcenter.callbacks import callback_request_create
 from callcenter.models import Agent, CallbackRequest, Channel, User
 from callcenter.pii import mask_registration_numbers
+from callcenter.services.callbacks import callback_request_create
+from callcenter.services.notify import publish_ticket_notice
 from callcenter.services.outbox import outbox_enqueue
-from channels_app.events import publish_ticket_notice
 from tickets.models import Department, Officer, Ticket, TicketEvent
 from tickets.services.core import ticket_transfer
 

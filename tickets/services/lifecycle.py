@@ -28,7 +28,7 @@ from callcenter.attachments import ALLOWED_TYPES, attachment_type
 from callcenter.models import Contact, User
 from callcenter.pii import mask_personal_data
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
-from channels_app.events import publish_ticket_notice
+from callcenter.services.notify import publish_ticket_notice
 from tickets.models import (
     ACTIVE_STATUSES,
     Category,

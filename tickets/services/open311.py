@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.models import Channel, Citizen
 from callcenter.pii import mask_personal_data, mask_registration_numbers
-from callcenter.services import citizen_find_or_create
+from callcenter.services.contacts import citizen_find_or_create
 from tickets.models import Category, Open311Key, Ticket
 from tickets.services.core import ticket_create
 

@@ -34,7 +34,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from callcenter.models import User
-from channels_app.events import publish_ticket_notice
+from callcenter.services.notify import publish_ticket_notice
 from tickets.models import (
     ACTIVE_STATUSES,
     Category,

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from callcenter.callbacks import callback_request_create
 from callcenter.models import CallbackRequest, Channel, Citizen
 from callcenter.pii import mask_registration_numbers
+from callcenter.services.callbacks import callback_request_create
 from callcenter.services.outbox import outbox_enqueue
 from channels_app.models import OutboundMessage
 from tickets.models import Survey, SurveyAnswer, Ticket, TicketEvent

@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from callcenter.korean import josa_resolve
 from callcenter.roles import AGENT, OFFICER, SUPERVISOR, role_required
-from callcenter.services import personal_data_access_log
+from callcenter.services.contacts import personal_data_access_log
 from tickets import selectors, services
 from tickets.forms_department import (
     DepartmentAnswerForm,

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from callcenter import roles
-from callcenter.callbacks import callback_attempt_record, callback_request_create
 from callcenter.models import (
     Agent,
     CallbackRequest,
@@ -30,7 +29,9 @@ from callcenter.models import (
     Skill,
     User,
 )
-from callcenter.services import contact_create, message_create
+from callcenter.services.callbacks import callback_attempt_record, callback_request_create
+from callcenter.services.contacts import contact_create
+from callcenter.services.messages import message_create
 from knowledge.models import Article
 from knowledge.services import article_save
 from tickets.models import (

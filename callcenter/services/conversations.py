@@ -14,10 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter.attachments import attachment_message_create
 from callcenter.models import ChatSession, Citizen, Contact, Message, Queue, User
 from callcenter.pii import mask_registration_numbers
-from callcenter.services import message_create
+from callcenter.services import notify
+from callcenter.services.messages import attachment_message_create, message_create
 from callcenter.services.outbox import outbox_enqueue
 from channels_app import events
 
@@ -89,8 +89,8 @@ def chat_start(
     *, name: str, phone: str, language: str, queue: Queue | None = None
 ) -> tuple[ChatSession, str]:
     """Open a web chat: the citizen, a queued contact and the session token (returned once)."""
-    from callcenter.routing import contact_enqueue
-    from callcenter.services import citizen_find_or_create, contact_create
+    from callcenter.services.contacts import citizen_find_or_create, contact_create
+    from callcenter.services.routing import contact_enqueue
 
     token = secrets.token_urlsafe(32)
     queue = queue or chat_queue_for(language)
@@ -153,7 +153,7 @@ async def typing_relay(layer, contact_id: int, *, who: str, name: str, sender: s
 
 def _payloads(messages) -> list[dict]:
     return [
-        events.message_payload(m)
+        notify.message_payload(m)
         for m in messages.select_related("contact__citizen", "sender_user__agent")
     ]
 
@@ -248,7 +248,7 @@ def messages_mark_delivered(*, contact_id: int, up_to_id: int, readers: str) -> 
             internal=False,
         ).update(delivered_at=now)
         if marked:
-            events.publish_messages_delivered(
+            notify.publish_messages_delivered(
                 contact_id=contact_id,
                 up_to_id=up_to_id,
                 audience="citizen" if readers == "staff" else "staff",
@@ -279,9 +279,9 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
     One request per conversation: the session row is locked while they are counted."""
     from django.core.exceptions import ValidationError
 
-    from callcenter.callbacks import callback_request_create
     from callcenter.models import CallbackRequest
-    from callcenter.routing import contact_end
+    from callcenter.services.callbacks import callback_request_create
+    from callcenter.services.routing import contact_end
 
     session = _live_session(session)
     with transaction.atomic():
@@ -366,6 +366,6 @@ def _transcript_enqueue(*, session: ChatSession, email: str, number) -> str:
 def _speaker(message: Message) -> str:
     return (
         {"citizen": "나", "system": "안내"}.get(message.sender)
-        or events.sender_name(message)
+        or notify.sender_name(message)
         or "상담사"
     )

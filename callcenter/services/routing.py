@@ -11,25 +11,22 @@ Rules (issue "The heart"):
   offer a contact twice; routers pick pairs one at a time (an advisory lock), so the oldest
   contact goes first even when several processes dispatch at once.
 
-Every change is committed before it is published (channels_app.events).
+Every change is committed before it is published (callcenter.services.notify).
+Agents' presence and sockets: callcenter.services.presence.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from callcenter.models import (
     REALTIME_CHANNELS,
-    SYSTEM_ONLY_PRESENCES,
     Agent,
-    AgentPresenceEvent,
-    ChatSession,
     Contact,
     ContactEvent,
     Message,
@@ -41,8 +38,17 @@ from callcenter.models import (
     User,
     socket_cutoff,
 )
+from callcenter.services import notify
+from callcenter.services.locking import rows_skip_locked
+from callcenter.services.offers import offer_close, offer_timeout
+from callcenter.services.presence import (
+    agent_has_capacity,
+    agent_load,
+    agent_set_presence,
+    presence_follow_load,
+    sockets_forget_stale,
+)
 from callcenter.services.scheduler import job_state_swap
-from channels_app import events
 
 # A contact's language needs this skill of the agent (Korean is everyone's).
 LANGUAGE_SKILLS = {
@@ -52,8 +58,6 @@ LANGUAGE_SKILLS = {
     "vi": "lang-vi",
     "ksl": "sign-language",
 }
-# Presences the system may move by itself; the others are the agent's own choice.
-SYSTEM_PRESENCES = {Presence.AVAILABLE, Presence.BUSY, Presence.WRAPUP}
 DEFAULT_HANDLE_SECONDS = 180
 # pg_advisory_xact_lock key for the router's turn ("120" in ASCII).
 DISPATCH_LOCK_KEY = 0x313230
@@ -61,194 +65,6 @@ DISPATCH_LOCK_KEY = 0x313230
 
 class RoutingError(Exception):
     """A routing action that cannot happen now; the message is shown to the user."""
-
-
-def _offer_timeout() -> timedelta:
-    return timedelta(seconds=settings.ROUTING_OFFER_TIMEOUT_SECONDS)
-
-
-def _locked(queryset):
-    """Lock the rows, skipping those another router holds (no-op on SQLite)."""
-    return queryset.select_for_update(skip_locked=True, of=("self",))
-
-
-# --- presence -----------------------------------------------------------------------------
-def agent_set_presence(
-    *,
-    agent: Agent,
-    presence: str,
-    reason: str = "",
-    dispatch: bool = True,
-    chosen_by_agent: bool = False,
-) -> Agent:
-    """Move an agent to ``presence``, keep the change as history and tell the consoles.
-
-    ``chosen_by_agent``: the agent picked it (console form or socket), so presences only the
-    system sets are refused.
-    """
-    if presence not in Presence.values:
-        raise ValueError(f"Unknown presence {presence!r}.")
-    if chosen_by_agent and presence in SYSTEM_ONLY_PRESENCES:
-        raise ValueError(_("Only the system sets this presence."))
-    if presence == Presence.BREAK and not reason.strip():
-        raise ValueError(_("A break needs a reason."))
-    now = timezone.now()
-    with transaction.atomic():
-        was_free = agent.presence == Presence.AVAILABLE
-        agent.presence = presence
-        agent.presence_reason = reason.strip()
-        agent.presence_changed_at = now
-        fields = ["presence", "presence_reason", "presence_changed_at"]
-        if presence == Presence.AVAILABLE and not was_free:
-            agent.idle_since = now
-            fields.append("idle_since")
-        agent.save(update_fields=fields)
-        AgentPresenceEvent.objects.create(
-            agent=agent, presence=presence, reason=agent.presence_reason, created_at=now
-        )
-        events.publish_presence_changed(agent)
-        if presence != Presence.AVAILABLE:
-            # Nobody should ring while on a break: withdraw a pending offer.
-            for offer in _locked(Offer.objects.filter(agent=agent, state=Offer.State.PENDING)):
-                _close_offer(offer, Offer.State.CANCELLED, now, reason="presence")
-        if dispatch:
-            transaction.on_commit(router_dispatch)
-    return agent
-
-
-@dataclass(frozen=True)
-class Load:
-    """What an agent holds now: contacts answered and not yet wrapped up."""
-
-    realtime: int
-    chats: int
-    active: int
-
-    @property
-    def total(self) -> int:
-        return self.realtime + self.chats
-
-
-def agent_load(agent: Agent) -> Load:
-    held = Contact.objects.filter(
-        agent=agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
-    )
-    row = held.aggregate(
-        realtime=Count("id", filter=Q(channel__in=list(REALTIME_CHANNELS))),
-        chats=Count("id", filter=~Q(channel__in=list(REALTIME_CHANNELS))),
-        active=Count("id", filter=Q(ended_at__isnull=True)),
-    )
-    return Load(realtime=row["realtime"], chats=row["chats"], active=row["active"])
-
-
-def _has_capacity(agent: Agent, load: Load, contact: Contact) -> bool:
-    if load.realtime:
-        return False
-    if contact.is_realtime:
-        return load.total == 0
-    return load.chats < agent.max_concurrent_chats
-
-
-def _sync_presence(agent: Agent) -> None:
-    """Follow the agent's load: busy when full, wrap-up when only wrap-up remains."""
-    agent.refresh_from_db(fields=["presence", "max_concurrent_chats"])
-    if agent.presence not in SYSTEM_PRESENCES:
-        return
-    load = agent_load(agent)
-    if load.realtime or load.chats >= agent.max_concurrent_chats:
-        target = Presence.BUSY if load.active else Presence.WRAPUP
-    else:
-        target = Presence.AVAILABLE
-    if target != agent.presence:
-        agent_set_presence(agent=agent, presence=target, dispatch=False)
-
-
-# --- sockets: who is really there ----------------------------------------------------------
-def socket_open(
-    *, channel_name: str, agent: Agent | None = None, session: ChatSession | None = None
-) -> None:
-    """A console (``agent``) or a citizen's chat (``session``) socket opened in a process."""
-    now = timezone.now()
-    with transaction.atomic():
-        SocketConnection.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={"agent": agent, "session": session, "opened_at": now, "seen_at": now},
-        )
-        _mark_seen(
-            agent_ids=[agent.pk] if agent else [],
-            session_ids=[session.pk] if session else [],
-            now=now,
-        )
-
-
-def socket_close(*, channel_name: str) -> None:
-    """The socket closed: forget it; its owner's grace period starts now."""
-    now = timezone.now()
-    with transaction.atomic():
-        row = SocketConnection.objects.filter(channel_name=channel_name).first()
-        if row is None:
-            return
-        row.delete()
-        _mark_seen(
-            agent_ids=[row.agent_id] if row.agent_id else [],
-            session_ids=[row.session_id] if row.session_id else [],
-            now=now,
-        )
-
-
-def sockets_heartbeat(*, sockets: dict[str, tuple[int | None, int | None]]) -> None:
-    """Refresh the sockets a process holds open: ``{channel_name: (agent_id, session_id)}``.
-
-    A row another process swept while this one stalled is written again."""
-    if not sockets:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        known = set(
-            SocketConnection.objects.filter(channel_name__in=list(sockets)).values_list(
-                "channel_name", flat=True
-            )
-        )
-        SocketConnection.objects.filter(channel_name__in=list(known)).update(seen_at=now)
-        missing = {name: ids for name, ids in sockets.items() if name not in known}
-        agents = set(
-            Agent.objects.filter(pk__in=[a for a, _s in missing.values() if a]).values_list(
-                "pk", flat=True
-            )
-        )
-        sessions = set(
-            ChatSession.objects.filter(pk__in=[s for _a, s in missing.values() if s]).values_list(
-                "pk", flat=True
-            )
-        )
-        SocketConnection.objects.bulk_create(
-            [
-                SocketConnection(
-                    channel_name=name, agent_id=agent_id, session_id=session_id, seen_at=now
-                )
-                for name, (agent_id, session_id) in missing.items()
-                if agent_id in agents or session_id in sessions  # not deleted meanwhile
-            ],
-            ignore_conflicts=True,
-        )
-        _mark_seen(
-            agent_ids=[a for a, _s in sockets.values() if a],
-            session_ids=[s for _a, s in sockets.values() if s],
-            now=now,
-        )
-
-
-def _mark_seen(*, agent_ids: list[int], session_ids: list[int], now: datetime) -> None:
-    if agent_ids:
-        Agent.objects.filter(pk__in=agent_ids).update(console_seen_at=now)
-    if session_ids:
-        ChatSession.objects.filter(pk__in=session_ids).update(citizen_seen_at=now)
-
-
-def sockets_forget_stale() -> int:
-    """Forget sockets no process has refreshed within the grace period (a process died)."""
-    deleted, _by_model = SocketConnection.objects.filter(seen_at__lt=socket_cutoff()).delete()
-    return deleted
 
 
 def agents_sign_out_closed_consoles() -> list[Agent]:
@@ -267,15 +83,19 @@ def agents_sign_out_closed_consoles() -> list[Agent]:
         with transaction.atomic():
             # Another router may have done it already, or the console may be back.
             agent = (
-                _locked(Agent.objects.filter(pk=agent_id).exclude(presence=Presence.OFFLINE))
+                rows_skip_locked(
+                    Agent.objects.filter(pk=agent_id).exclude(presence=Presence.OFFLINE)
+                )
                 .filter(gone)
                 .exclude(pk__in=Agent.objects.with_open_console(now).values("pk"))
                 .first()
             )
             if agent is None:
                 continue
-            for offer in _locked(Offer.objects.filter(agent=agent, state=Offer.State.PENDING)):
-                _close_offer(offer, Offer.State.CANCELLED, now, reason="gone")
+            for offer in rows_skip_locked(
+                Offer.objects.filter(agent=agent, state=Offer.State.PENDING)
+            ):
+                offer_close(offer, Offer.State.CANCELLED, now, reason="gone")
             agent_set_presence(
                 agent=agent,
                 presence=Presence.OFFLINE,
@@ -417,7 +237,7 @@ def _dispatch_one(now: datetime) -> Offer | None:
         skill_ids, agents, agent_skills = _routing_snapshot()
         if not agents:
             return None
-        for contact in _locked(_waiting_contacts())[:200]:
+        for contact in rows_skip_locked(_waiting_contacts())[:200]:
             for queue in _candidate_queues(contact, now):
                 required = _required_skill_ids(queue, contact, skill_ids)
                 skilled = [a for a in agents if required <= agent_skills[a.pk]]
@@ -440,13 +260,15 @@ def _dispatch_one(now: datetime) -> Offer | None:
 
 
 def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
-    locked = _locked(Agent.objects.filter(pk=agent.pk, presence=Presence.AVAILABLE)).first()
-    if locked is None or not _has_capacity(locked, agent_load(locked), contact):
+    locked = rows_skip_locked(
+        Agent.objects.filter(pk=agent.pk, presence=Presence.AVAILABLE)
+    ).first()
+    if locked is None or not agent_has_capacity(locked, agent_load(locked), contact):
         return None
     try:
         with transaction.atomic():
             offer = Offer.objects.create(
-                contact=contact, agent=locked, created_at=now, expires_at=now + _offer_timeout()
+                contact=contact, agent=locked, created_at=now, expires_at=now + offer_timeout()
             )
     except IntegrityError:
         return None  # another router offered this contact or this agent a moment ago
@@ -456,7 +278,7 @@ def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
     ContactEvent.objects.create(
         contact=contact, type=ContactEvent.Type.OFFERED, agent=locked, data={"offer": offer.pk}
     )
-    events.publish_offer_created(offer)
+    notify.publish_offer_created(offer)
     return offer
 
 
@@ -470,24 +292,6 @@ def router_dispatch() -> list[Offer]:
 
 
 # --- offers -------------------------------------------------------------------------------
-def _close_offer(offer: Offer, state: str, now: datetime, *, reason: str) -> None:
-    offer.state = state
-    offer.responded_at = now
-    offer.save(update_fields=["state", "responded_at"])
-    event_type = {
-        Offer.State.DECLINED: ContactEvent.Type.DECLINED,
-        Offer.State.TIMED_OUT: ContactEvent.Type.TIMED_OUT,
-    }.get(state)
-    if event_type:
-        ContactEvent.objects.create(
-            contact_id=offer.contact_id,
-            type=event_type,
-            agent_id=offer.agent_id,
-            data={"offer": offer.pk},
-        )
-    events.publish_offer_cancelled(offer, reason=reason)
-
-
 def _get_pending_offer(offer_id: int, agent: Agent) -> Offer:
     offer = (
         Offer.objects.select_for_update()
@@ -508,11 +312,11 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
     with transaction.atomic():
         offer = _get_pending_offer(offer_id, agent)
         if offer.expires_at <= now:
-            _close_offer(offer, Offer.State.TIMED_OUT, now, reason="timeout")
+            offer_close(offer, Offer.State.TIMED_OUT, now, reason="timeout")
             raise RoutingError(_("The offer has expired."))
         contact = Contact.objects.select_for_update().get(pk=offer.contact_id)
         if contact.state != "waiting":
-            _close_offer(offer, Offer.State.CANCELLED, now, reason="gone")
+            offer_close(offer, Offer.State.CANCELLED, now, reason="gone")
             raise RoutingError(_("The citizen has left."))
         offer.state = Offer.State.ACCEPTED
         offer.responded_at = now
@@ -524,9 +328,9 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         _system_message(
             contact, gettext_noop("Agent %(name)s has joined the chat."), name=agent.display_name
         )
-        events.publish_contact_assigned(contact)
-        events.publish_chat_state(contact)
-        _sync_presence(agent)
+        notify.publish_contact_assigned(contact)
+        notify.publish_chat_state(contact)
+        presence_follow_load(agent)
         queue_id = contact.queue_id
         transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue_id]))
     return contact
@@ -535,7 +339,7 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
 def offer_decline(*, offer_id: int, agent: Agent) -> None:
     with transaction.atomic():
         offer = _get_pending_offer(offer_id, agent)
-        _close_offer(offer, Offer.State.DECLINED, timezone.now(), reason="declined")
+        offer_close(offer, Offer.State.DECLINED, timezone.now(), reason="declined")
         transaction.on_commit(router_dispatch)
 
 
@@ -544,12 +348,12 @@ def offers_expire() -> int:
     now = timezone.now()
     expired = 0
     with transaction.atomic():
-        for offer in _locked(
+        for offer in rows_skip_locked(
             Offer.objects.filter(state=Offer.State.PENDING, expires_at__lte=now).select_related(
                 "agent"
             )
         ):
-            _close_offer(offer, Offer.State.TIMED_OUT, now, reason="timeout")
+            offer_close(offer, Offer.State.TIMED_OUT, now, reason="timeout")
             agent_set_presence(
                 agent=offer.agent,
                 presence=Presence.NOT_RESPONDING,
@@ -565,7 +369,7 @@ def offers_expire() -> int:
 # --- conversation -------------------------------------------------------------------------
 def _system_message(contact: Contact, text: str, **params) -> Message:
     """A system line in the citizen's language (Korean, else English), stored once."""
-    from callcenter.services import message_create
+    from callcenter.services.messages import message_create
 
     with translation.override("ko" if contact.language == "ko" else "en"):
         line = _(text) % params if params else _(text)
@@ -589,8 +393,8 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
         # Leaving the queue is abandoning it, unless the citizen chose a call-back instead.
         abandoned = state == "waiting" and by != "callback"
         if state == "waiting":
-            for offer in _locked(contact.offers.filter(state=Offer.State.PENDING)):
-                _close_offer(offer, Offer.State.CANCELLED, now, reason="abandoned")
+            for offer in rows_skip_locked(contact.offers.filter(state=Offer.State.PENDING)):
+                offer_close(offer, Offer.State.CANCELLED, now, reason="abandoned")
         if abandoned:
             contact.abandoned = True
             fields.append("abandoned")
@@ -608,10 +412,10 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             if by == "citizen"
             else gettext_noop("The chat has ended."),
         )
-        events.publish_chat_ended(contact, by=by)
+        notify.publish_chat_ended(contact, by=by)
         if contact.agent_id:
-            events.publish_contact_updated(contact)
-            _sync_presence(contact.agent)
+            notify.publish_contact_updated(contact)
+            presence_follow_load(contact.agent)
         queue_id = contact.queue_id
         transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue_id]))
     return contact
@@ -638,8 +442,8 @@ def contact_wrapup_complete(*, contact: Contact, agent: Agent, forced: bool = Fa
             agent=agent,
             data={"forced": forced},
         )
-        events.publish_contact_removed(contact, reason="wrapup_done")
-        _sync_presence(agent)
+        notify.publish_contact_removed(contact, reason="wrapup_done")
+        presence_follow_load(agent)
         transaction.on_commit(router_dispatch)
     return contact
 
@@ -664,7 +468,7 @@ def _transfer_note(contact: Contact, from_agent: Agent, note: str) -> None:
     """The transferring agent's note, for whoever takes over (staff only)."""
     if not note.strip():
         return
-    from callcenter.services import message_create
+    from callcenter.services.messages import message_create
 
     message_create(
         contact=contact,
@@ -686,7 +490,7 @@ def contact_transfer_to_agent(
         target = Agent.objects.select_for_update().get(pk=to_agent.pk)
         if target.pk == from_agent.pk:
             raise RoutingError(_("Choose another agent."))
-        if target.presence != Presence.AVAILABLE or not _has_capacity(
+        if target.presence != Presence.AVAILABLE or not agent_has_capacity(
             target, agent_load(target), contact
         ):
             raise RoutingError(
@@ -707,11 +511,11 @@ def contact_transfer_to_agent(
             gettext_noop("Agent %(name)s is taking over the chat."),
             name=target.display_name,
         )
-        events.publish_contact_removed(contact, reason="transferred", agent_id=from_agent.pk)
-        events.publish_contact_assigned(contact)
-        events.publish_chat_state(contact)
-        _sync_presence(from_agent)
-        _sync_presence(target)
+        notify.publish_contact_removed(contact, reason="transferred", agent_id=from_agent.pk)
+        notify.publish_contact_assigned(contact)
+        notify.publish_chat_state(contact)
+        presence_follow_load(from_agent)
+        presence_follow_load(target)
     return contact
 
 
@@ -759,9 +563,9 @@ def contact_transfer_to_queue(
             gettext_noop("Connecting you to the %(queue)s queue. Please wait a moment."),
             queue=queue.name,
         )
-        events.publish_chat_moved(contact, leg)
-        events.publish_contact_updated(contact)
-        _sync_presence(from_agent)
+        notify.publish_chat_moved(contact, leg)
+        notify.publish_contact_updated(contact)
+        presence_follow_load(from_agent)
         contact_enqueue(contact=leg, queue=queue)
     return leg
 
@@ -799,7 +603,7 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
 def contact_whisper(*, contact: Contact, user: User, text: str, client_id: str = "") -> Message:
     """A supervisor's note to the agent: stored as an internal message, so it never reaches
     the citizen's socket, resume or transcript; the console shows it as a whisper."""
-    from callcenter.services import message_create
+    from callcenter.services.messages import message_create
 
     if contact.state not in ("waiting", "active", "wrapup"):
         raise RoutingError(_("The conversation is over."))
@@ -882,7 +686,7 @@ def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
             if servers[contact.language] == 0:
                 _announce_no_agents(contact)
             elif _announcement_claim(contact, position, eta):
-                events.publish_queue_position(contact, position=position, eta_seconds=eta)
+                notify.publish_queue_position(contact, position=position, eta_seconds=eta)
 
 
 def _announce_no_agents(contact: Contact) -> None:
@@ -894,7 +698,7 @@ def _announce_no_agents(contact: Contact) -> None:
         return
     if not contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists():
         ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.NO_AGENTS)
-    events.publish_no_agents(contact)
+    notify.publish_no_agents(contact)
 
 
 def queue_counts_publish() -> None:
@@ -906,7 +710,7 @@ def queue_counts_publish() -> None:
     counts.update(waiting_by_queue())
     told = {str(queue): n for queue, n in counts.items()}  # JSON keys are strings
     if job_state_swap("router", "queue_counts", told) != told:
-        events.publish_queue_counts(counts)
+        notify.publish_queue_counts(counts)
 
 
 def router_tick() -> None:

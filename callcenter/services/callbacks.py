@@ -29,7 +29,7 @@ from callcenter.models import (
 from callcenter.pii import mask_registration_numbers
 from callcenter.roles import ADMINISTRATOR, SUPERVISOR, user_roles
 from callcenter.selectors import queues_for_agent
-from callcenter.services import citizen_find_or_create
+from callcenter.services.contacts import citizen_find_or_create
 
 if TYPE_CHECKING:
     from tickets.models import Ticket
