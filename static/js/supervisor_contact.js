@@ -12,9 +12,6 @@
   const joinButton = document.getElementById("live-join");
   let joined = false;
   const seen = new Set();
-  let socket = null;
-  let lastId = 0;
-  let delay = 500;
 
   // As the console names them: system lines never carry a person's name.
   const SENDER_LABELS = {
@@ -32,7 +29,6 @@
   function show(message) {
     if (seen.has(message.id)) return;
     seen.add(message.id);
-    lastId = Math.max(lastId, message.id);
     const item = document.createElement("li");
     item.className = `live-message live-${message.sender}` + (message.internal ? " live-internal" : "");
     const time = new Date(message.created_at).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Seoul" });
@@ -49,34 +45,32 @@
     item.scrollIntoView({ block: "end" });
   }
 
-  function connect() {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${window.location.host}/ws/agent/`);
-    socket.addEventListener("open", () => { delay = 500; });
-    socket.addEventListener("message", (event) => {
-      const frame = JSON.parse(event.data);
-      if (frame.type === "hello") {
-        socket.send(JSON.stringify({ type: "contact.listen", contact_id: contactId }));
-      } else if (frame.type === "contact.listening" && frame.contact.id === contactId) {
-        showJoined(frame.joined);
-        socket.send(JSON.stringify({ type: "history", contact_id: contactId }));
-      } else if (frame.type === "contact.assigned" && frame.contact.id === contactId) {
-        showJoined(true);
-      } else if (frame.type === "history") {
-        frame.messages.forEach(show);
-      } else if (frame.type === "message.created" && frame.message.contact_id === contactId) {
-        show(frame.message);
-      } else if (frame.type === "error") {
-        state.textContent = frame.message;
-      }
-    });
-    socket.addEventListener("close", (event) => {
-      if (event.code === 4403) { window.location.reload(); return; }
-      state.textContent = script.dataset.disconnected;
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 15000);
-    });
+  function onFrame(frame) {
+    if (frame.type === "hello") {
+      socket.send({ type: "contact.listen", contact_id: contactId });
+    } else if (frame.type === "contact.listening" && frame.contact.id === contactId) {
+      showJoined(frame.joined);
+      socket.send({ type: "history", contact_id: contactId });
+    } else if (frame.type === "contact.assigned" && frame.contact.id === contactId) {
+      showJoined(true);
+    } else if (frame.type === "history") {
+      frame.messages.forEach(show);
+    } else if (frame.type === "message.created" && frame.message.contact_id === contactId) {
+      show(frame.message);
+    } else if (frame.type === "error") {
+      state.textContent = frame.message;
+    }
   }
+
+  // Every (re)connect listens again and reloads the history; `seen` keeps lines single.
+  const socket = window.Open120Socket.open("/ws/agent/", {
+    stopCodes: [4403],
+    onStop: () => window.location.reload(),
+    onStatus: (status) => {
+      if (status === "reconnecting") state.textContent = script.dataset.disconnected;
+    },
+    onFrame,
+  });
 
   function showJoined(value) {
     joined = value;
@@ -85,28 +79,25 @@
   }
 
   joinButton.addEventListener("click", () => {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: "contact.join", contact_id: contactId }));
-    }
+    socket.send({ type: "contact.join", contact_id: contactId });
   });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
+    if (!text || !socket.isOpen) return;
     const clientId = `s-${Date.now()}`;
     if (whisper.checked) {
-      socket.send(JSON.stringify({ type: "whisper", contact_id: contactId, text, client_id: clientId }));
+      socket.send({ type: "whisper", contact_id: contactId, text, client_id: clientId });
     } else if (!joined) {
       state.textContent = script.dataset.joinFirst;
       return;
     } else {
-      socket.send(JSON.stringify({ type: "message.send", contact_id: contactId, text, client_id: clientId }));
+      socket.send({ type: "message.send", contact_id: contactId, text, client_id: clientId });
     }
     input.value = "";
   });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
-  connect();
 })();

@@ -4,7 +4,8 @@
 //
 // Frames arrive as "open120:ticket-notice" events on the document: the agent console hands
 // over those of its own socket; when this script's tag names a socket (data-ws-path), the
-// script opens it itself and does the same (supervisor dashboard, department pages).
+// script opens it itself and does the same (supervisor dashboard, department pages); such a
+// page loads static/js/socket.js first.
 // Tag options: data-ticket-url (a ticket URL with 0 as the id, for pages whose users open
 // tickets elsewhere than the staff ticket page), data-open-label, data-close-label.
 (function () {
@@ -78,33 +79,15 @@
 
   document.addEventListener("open120:ticket-notice", (event) => show(event.detail));
 
-  // --- this script's own socket ------------------------------------------------------------
+  // --- this script's own socket (static/js/socket.js) --------------------------------------
   if (!cfg.wsPath) return;
-  let delay = 500;
-  let pingTimer = null;
-
-  function connect() {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${window.location.host}${cfg.wsPath}`);
-    ws.addEventListener("open", () => {
-      delay = 500;
-      window.clearInterval(pingTimer);
-      pingTimer = window.setInterval(() => ws.send(JSON.stringify({ type: "ping" })), 25000);
-    });
-    ws.addEventListener("message", (event) => {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      if (frame && frame.type === "ticket.notice") {
+  window.Open120Socket.open(cfg.wsPath, {
+    pingEvery: 25000,
+    stopCodes: [4403], // not allowed here: reconnecting would not help
+    onFrame: (frame) => {
+      if (frame.type === "ticket.notice") {
         document.dispatchEvent(new CustomEvent("open120:ticket-notice", { detail: frame }));
       }
-    });
-    ws.addEventListener("close", (event) => {
-      window.clearInterval(pingTimer);
-      if (event.code === 4403) return; // not allowed here: reconnecting would not help
-      window.setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 15000);
-    });
-  }
-
-  connect();
+    },
+  });
 })();

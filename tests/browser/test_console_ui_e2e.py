@@ -1,6 +1,6 @@
 """The small things a citizen and an agent notice, in Debian's chromium: the waiting banner,
-the ticket number in the chat, a knowledge article filling the answer given, and the ticket
-panel's save buttons in view."""
+the ticket number in the chat, knowledge suggestions for what the citizen asked, an article
+filling the answer given, and the ticket panel's save buttons in view."""
 
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -66,6 +66,14 @@ async def test_banner_ticket_number_article_and_save_buttons(server):
         await expect(form).to_be_visible(timeout=WAIT)
         await expect(form.locator("[name=save]")).to_be_in_viewport(timeout=WAIT)
         await expect(form.locator("[name=wrapup]")).to_be_in_viewport(timeout=WAIT)
+
+        # What the citizen asks brings suggestions to the conversation on screen (the console
+        # tells its socket which one that is; nothing is searched on the message's path).
+        await citizen.fill("#chat-input", "등본은 어디서 떼나요?")
+        await citizen.press("#chat-input", "Enter")
+        await expect(agent.locator(".js-kb-results").first).to_contain_text(
+            "주민등록등본 발급", timeout=WAIT
+        )
 
         # Inserting an article fills the reply and the answer given.
         kb = agent.locator(".js-kb-q").first
