@@ -38,6 +38,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 messages: install
 	DEBUG=1 $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
@@ -46,8 +47,10 @@ messages: install
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
 
+# Chats per scenario; each runs the app and the bare echo floor (bench/realtime.py --help).
+BENCH_CHATS ?= 200,1000
 bench: install
-	$(PY) bench/realtime.py
+	$(PY) bench/realtime.py --chats $(BENCH_CHATS)
 
 bench-tickets: install
 	$(PY) bench/tickets.py

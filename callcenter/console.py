@@ -2,24 +2,22 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.korean import josa_resolve
-from callcenter.models import Agent, CallbackRequest, Citizen, Contact, Message, Presence, Queue
+from callcenter.models import Agent, Citizen, Contact, Message, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required, user_roles
 from callcenter.selectors import citizen_phone_revealable
-from callcenter.services import notify, routing
-from callcenter.services.callbacks import callback_request_create
+from callcenter.services import routing
 from callcenter.services.contacts import personal_data_access_log
 from callcenter.services.messages import attachment_message_create
 from callcenter.services.notify import message_payload
 from tickets.forms import ContactTicketForm, TicketOutcome
 from tickets.models import Ticket
-from tickets.services import contact_ticket_save
+from tickets.services import contact_ticket_submit
 
 STAFF = (AGENT, SUPERVISOR, ADMINISTRATOR)
 
@@ -98,37 +96,21 @@ def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                ticket = contact_ticket_save(
-                    contact=contact,
-                    actor=request.user,
-                    category=data["category"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    answer=data["answer"],
-                    resolve=data["outcome"] == TicketOutcome.RESOLVE,
-                    department=(
-                        data["department"] if data["outcome"] == TicketOutcome.TRANSFER else None
-                    ),
-                    transfer_note=data["transfer_note"],
-                )
-                if data["callback"]:
-                    try:
-                        # The agent who promised the call-back keeps it.
-                        callback_request_create(
-                            phone=data["callback_phone"],
-                            source=CallbackRequest.Source.CONSOLE,
-                            citizen=contact.citizen,
-                            contact=contact,
-                            ticket=ticket,
-                            agent=contact.agent,
-                            actor=request.user,
-                            note=data["subject"],
-                        )
-                    except ValidationError as error:
-                        raise ValidationError({"callback_phone": error.messages}) from error
-                if "wrapup" in request.POST:
-                    routing.contact_wrapup_complete(contact=contact, agent=contact.agent)
+            ticket = contact_ticket_submit(
+                contact=contact,
+                actor=request.user,
+                category=data["category"],
+                subject=data["subject"],
+                description=data["description"],
+                answer=data["answer"],
+                resolve=data["outcome"] == TicketOutcome.RESOLVE,
+                department=(
+                    data["department"] if data["outcome"] == TicketOutcome.TRANSFER else None
+                ),
+                transfer_note=data["transfer_note"],
+                callback_phone=data["callback_phone"] if data["callback"] else None,
+                wrapup_finish="wrapup" in request.POST,
+            )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -137,8 +119,6 @@ def contact_ticket(request: HttpRequest, contact_id: int) -> HttpResponse:
         else:
             messages.success(request, josa_resolve(_("Ticket %s saved.") % ticket.number))
             form = None
-            contact.refresh_from_db()
-            notify.publish_contact_updated(contact)
     contact.refresh_from_db()
     response = render(
         request, "callcenter/console/ticket_panel.html", _panel_context(contact, form)
@@ -155,7 +135,7 @@ def contact_attachment(request: HttpRequest, contact_id: int) -> JsonResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse({"error": "no_file", "message": _("Choose a file.")}, status=400)
-    if contact.state != "active":
+    if contact.state != Contact.State.ACTIVE:
         return JsonResponse(
             {"error": "not_active", "message": _("The conversation is not active.")}, status=409
         )

@@ -335,6 +335,16 @@ class Contact(models.Model):
         INBOUND = "inbound", _("Inbound")
         OUTBOUND = "outbound", _("Outbound")
 
+    class State(models.TextChoices):
+        """Where the contact is, read off its timestamps (:attr:`Contact.state`); not stored."""
+
+        WAITING = "waiting", _("Waiting")
+        ACTIVE = "active", _("In conversation")
+        WRAPUP = "wrapup", _("Wrap-up")
+        DONE = "done", _("Done")
+        ENDED = "ended", _("Ended")
+        ABANDONED = "abandoned", _("Abandoned")
+
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     direction = models.CharField(
         _("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND
@@ -411,15 +421,16 @@ class Contact(models.Model):
         return f"{self.get_channel_display()} #{self.pk}"
 
     @property
-    def state(self) -> str:
-        """waiting → active → wrapup → done (or abandoned), read off the timestamps."""
+    def state(self) -> "Contact.State":
+        """waiting → active → wrapup → done (or abandoned; ended when it left the queue
+        without being abandoned), read off the timestamps."""
         if self.abandoned:
-            return "abandoned"
+            return self.State.ABANDONED
         if self.answered_at is None:
-            return "ended" if self.ended_at else "waiting"
+            return self.State.ENDED if self.ended_at else self.State.WAITING
         if self.ended_at is None:
-            return "active"
-        return "wrapup" if self.wrapup_ended_at is None else "done"
+            return self.State.ACTIVE
+        return self.State.WRAPUP if self.wrapup_ended_at is None else self.State.DONE
 
     @property
     def is_realtime(self) -> bool:
@@ -452,6 +463,10 @@ class Contact(models.Model):
         if self.talk_time is None:
             return None
         return self.talk_time + (self.wrapup_time or timedelta())
+
+
+# A conversation is open while the citizen waits or talks to an agent.
+OPEN_CONTACT_STATES = frozenset({Contact.State.WAITING, Contact.State.ACTIVE})
 
 
 class Message(models.Model):

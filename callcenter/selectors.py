@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from callcenter.models import REALTIME_CHANNELS, Agent, Contact, Presence, Queue
+from callcenter.roles import ADMINISTRATOR, SUPERVISOR, user_roles
 
 VOICE_THRESHOLD = timedelta(seconds=20)
 CHAT_THRESHOLD = timedelta(seconds=60)
@@ -182,8 +183,6 @@ def live_contacts(limit: int = 100) -> QuerySet[Contact]:
 def citizen_phone_revealable(*, user, citizen) -> bool:
     """Whether ``user`` may see ``citizen``'s full phone: supervisors and administrators,
     or the agent serving the citizen right now (answered, not yet through wrap-up)."""
-    from callcenter.roles import ADMINISTRATOR, SUPERVISOR, user_roles
-
     if user_roles(user) & {SUPERVISOR, ADMINISTRATOR}:
         return True
     return citizen.contacts.filter(

@@ -254,12 +254,25 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Database ------------------------------------------------------------------------------
 VAR_DIR.mkdir(exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'open120.sqlite3'}"
-# Persistent connections: socket handlers run in a thread pool, one connection per thread.
+# PostgreSQL: a connection pool per process (psycopg_pool), DB_POOL_MAX_SIZE connections at
+# most. Under ASGI every HTTP request runs in a thread of its own, so a connection kept per
+# thread (CONN_MAX_AGE) grew with the requests in flight until PostgreSQL refused clients;
+# with the pool a burst waits up to DB_POOL_TIMEOUT seconds for a free connection instead.
+# DB_POOL_MAX_SIZE=0 turns the pool off (then CONN_MAX_AGE applies).
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env_int("DB_POOL_TIMEOUT", 20),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers (ASGI
     # threads, the worker) queue behind it instead of failing with "database is locked".
@@ -282,7 +295,15 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py's default 5 s read timeout races channels-redis's 5 s BZPOPMIN
                 # and drops busy sockets; give blocking reads room.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                # redis-py's pool raises once it holds max_connections (no waiting): room
+                # for every socket's receive plus the sends in flight (bounded in events).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),
+                    }
+                ],
                 "prefix": CHANNEL_LAYER_PREFIX,
                 "capacity": 1000,
             },

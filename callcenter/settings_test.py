@@ -12,6 +12,9 @@ os.environ.setdefault("OPEN120_ENV", "test")
 os.environ.setdefault("ROUTER_TICKER", "0")
 # No persistent connections: pool threads must not hold the test database open.
 os.environ.setdefault("CONN_MAX_AGE", "0")
+# pytest-django's test database and its transactions want plain connections; the server
+# processes that live tests start get the pool from their own environment.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "0")
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"open120-test-{os.getpid()}")
 
 from callcenter.settings import *  # noqa: E402,F403

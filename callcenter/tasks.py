@@ -1,16 +1,13 @@
 from celery import shared_task
-from django.utils import timezone
 
-from callcenter.models import WorkerHeartbeat
 from callcenter.services.outbox import outbox_sweep
+from callcenter.services.scheduler import worker_heartbeat_record
 
 
 @shared_task
 def worker_heartbeat() -> str:
     """Record that a worker is alive and its beat schedule runs (shown by /healthz)."""
-    now = timezone.now()
-    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"seen_at": now})
-    return now.isoformat()
+    return worker_heartbeat_record().isoformat()
 
 
 @shared_task

@@ -24,6 +24,7 @@ consoles and supervisors), departments on ``/ws/department/``.
 import asyncio
 import logging
 import os
+import weakref
 from typing import Literal, TypedDict
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -195,11 +196,22 @@ def _schedule(groups: list[str], payload: dict) -> None:
         task.add_done_callback(lambda done, group=group: _forget(group, done))
 
 
+# Sends in flight per event loop: each holds a Redis connection, and the pool refuses more
+# than it has; past this many the next send waits its turn instead.
+MAX_SENDS_IN_FLIGHT = 64
+_in_flight: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 async def _send(layer, group: str, payload: dict, previous: asyncio.Task | None) -> None:
     if previous is not None and not previous.done():
         await asyncio.wait([previous])
+    loop = asyncio.get_running_loop()
+    slots = _in_flight.get(loop)
+    if slots is None:
+        slots = _in_flight[loop] = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
     try:
-        await layer.group_send(group, payload)
+        async with slots:
+            await layer.group_send(group, payload)
     except Exception:
         logger.exception("event %s to %s not sent", payload.get("type"), group)
 

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from callcenter.services.routing import router_tick
 from callcenter.services.scheduler import job_claim
+from channels_app import sockets
 from channels_app.consumers.base import db_call
 from tickets.services.sla import sla_check
 
@@ -55,8 +56,6 @@ async def router_turn() -> bool:
 async def sockets_tick(last_run: float | None) -> float | None:
     """Refresh this process's open sockets a few times per PRESENCE_GRACE_SECONDS, so
     other processes see them alive (and stop seeing them when this process dies)."""
-    from channels_app import sockets
-
     now = time.monotonic()
     if last_run is not None and now - last_run < settings.PRESENCE_GRACE_SECONDS / 3:
         return last_run

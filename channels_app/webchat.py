@@ -17,7 +17,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from callcenter import ratelimits
 from callcenter.attachments import attachment_from_token, attachment_path
-from callcenter.models import Message
+from callcenter.models import OPEN_CONTACT_STATES, Message
 from callcenter.services import conversations as conversation
 from callcenter.services.notify import message_payload
 
@@ -144,7 +144,7 @@ def chat_attachment(request: HttpRequest, token: str) -> JsonResponse:
     if upload is None:
         return JsonResponse({"error": "no_file", "message": str(_("Choose a file."))}, status=400)
     contact = session.contact
-    if contact.state not in ("waiting", "active"):
+    if contact.state not in OPEN_CONTACT_STATES:
         return JsonResponse(
             {"error": "chat_ended", "message": str(_("This chat has ended."))}, status=409
         )

@@ -8,6 +8,7 @@ from knowledge.models import (
     ArticleVersion,
     SearchQueryLog,
 )
+from knowledge.services import article_version_record
 
 
 class ArticleVersionInline(admin.TabularInline):
@@ -31,8 +32,6 @@ class ArticleAdmin(admin.ModelAdmin):
     inlines = [ArticleVersionInline]
 
     def save_model(self, request, obj, form, change) -> None:
-        from knowledge.services import article_version_record
-
         super().save_model(request, obj, form, change)
         article_version_record(article=obj, author=request.user, note="admin")
 

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.models import Contact
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from knowledge.models import Article, ArticleUse
+from knowledge.models import Article
 from knowledge.selectors import article_result, article_search
-from knowledge.services import search_query_log
+from knowledge.services import article_use_record, search_query_log
 
 MAX_LIMIT = 20
 STAFF = {AGENT, SUPERVISOR, OFFICER, ADMINISTRATOR}
@@ -56,5 +56,5 @@ def article_use(request: HttpRequest, article_id: int) -> JsonResponse:
         if not raw.isdigit():
             return JsonResponse({"error": "contact_id must be a number"}, status=400)
         contact = get_object_or_404(Contact, pk=int(raw))
-    use = ArticleUse.objects.create(article=article, contact=contact, user=request.user)
+    use = article_use_record(article=article, user=request.user, contact=contact)
     return JsonResponse({"id": use.pk, "uses": article.uses.count()}, status=201)

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from knowledge.rendering import render_markdown
 from tickets.models import Category, Department
 
 
@@ -90,8 +91,6 @@ class Article(models.Model):
     @property
     def answer_html(self) -> str:
         """The answer's Markdown rendered and sanitised: safe to show to anyone."""
-        from knowledge.rendering import render_markdown
-
         return render_markdown(self.answer)
 
     @property

@@ -1,16 +1,9 @@
 """Reads for the knowledge base."""
 
-from django.db.models import QuerySet
-
 from callcenter.models import Message
 from callcenter.pii import mask_registration_numbers
 from knowledge.models import Article
-
-
-def visible_articles(*, staff: bool) -> QuerySet[Article]:
-    """Staff see drafts and reviews (flagged); the public sees published articles only."""
-    articles = Article.objects.exclude(status=Article.Status.ARCHIVED)
-    return articles if staff else articles.filter(status=Article.Status.PUBLISHED)
+from knowledge.search import search
 
 
 def article_search(
@@ -20,8 +13,6 @@ def article_search(
 
     Korean-aware (morphemes, spacing, synonyms, small typos): see ``knowledge.search``.
     """
-    from knowledge.search import search
-
     return search(query=query, limit=limit, category=category, staff=staff)
 
 

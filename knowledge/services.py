@@ -7,12 +7,14 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter.models import User
+from callcenter.models import Contact, User
 from callcenter.pii import mask_registration_numbers
+from callcenter.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, user_roles
 from knowledge.models import (
     Article,
     ArticleFeedback,
     ArticleReview,
+    ArticleUse,
     ArticleVersion,
     SearchQueryLog,
 )
@@ -132,8 +134,6 @@ def _pending_save(*, article: Article, author: User | None, note: str, fields: d
 
 def user_can_publish(user, article: Article) -> bool:
     """Supervisors and administrators publish anything; an officer, their department's."""
-    from callcenter.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, user_roles
-
     roles = user_roles(user)
     if roles & {SUPERVISOR, ADMINISTRATOR}:
         return True
@@ -261,6 +261,14 @@ def article_restore(*, article: Article, version: ArticleVersion, user) -> Artic
 
 def article_feedback(*, article: Article, helpful: bool) -> None:
     ArticleFeedback.objects.create(article=article, helpful=helpful)
+
+
+def article_use_record(
+    *, article: Article, user: User, contact: Contact | None = None
+) -> ArticleUse:
+    """Count that ``user`` used the article in a reply (to ``contact`` when known): the
+    report's most-used answers come from these rows."""
+    return ArticleUse.objects.create(article=article, contact=contact, user=user)
 
 
 def search_query_log(*, query: str, results: int, staff: bool) -> SearchQueryLog:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from callcenter.models import Channel, Citizen, Contact
+from tickets.sla import OFFICE_HOURS, WorkingTime, closed_dates
 
 
 class Department(models.Model):
@@ -553,8 +554,6 @@ class BusinessCalendar(models.Model):
 
     def working_time(self):
         """This calendar as the pure calculator of tickets.sla."""
-        from tickets.sla import OFFICE_HOURS, WorkingTime, closed_dates
-
         hours = {int(day): [tuple(pair) for pair in pairs] for day, pairs in self.hours.items()}
         closures = self.closures.values_list("date", flat=True)
         return WorkingTime(

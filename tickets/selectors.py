@@ -15,7 +15,9 @@ from tickets.models import (
     Category,
     Department,
     ServiceAttribute,
+    SlaAlert,
     SlaPolicy,
+    SurveyAnswer,
     Ticket,
     TicketEvent,
 )
@@ -222,8 +224,6 @@ def first_contact_resolved(ticket: Ticket) -> bool:
 def csat(*, start: datetime, end: datetime) -> tuple[int, int]:
     """Satisfaction answers given in [start, end): (scored 4–5, all answers) — DESIGN.md's
     CSAT. Happy-call surveys and chat ratings both count."""
-    from tickets.models import SurveyAnswer
-
     answers = SurveyAnswer.objects.filter(created_at__gte=start, created_at__lt=end)
     counts = answers.aggregate(satisfied=Count("pk", filter=Q(score__gte=4)), answered=Count("pk"))
     return counts["satisfied"], counts["answered"]
@@ -232,8 +232,6 @@ def csat(*, start: datetime, end: datetime) -> tuple[int, int]:
 def survey_fcr(*, start: datetime, end: datetime) -> tuple[int, int]:
     """The citizens' own word on first-contact resolution, from answers given in
     [start, end): (said "solved", answered the question)."""
-    from tickets.models import SurveyAnswer
-
     answers = SurveyAnswer.objects.filter(
         created_at__gte=start, created_at__lt=end, solved__isnull=False
     )
@@ -248,8 +246,6 @@ def _ratio(part: int, whole: int) -> float | None:
 def ticket_overview(*, days: int = 30, now: datetime | None = None) -> dict:
     """The supervisor's ticket figures: what is open now, late now, and how the last
     ``days`` went (SLA breaches, FCR, CSAT as DESIGN.md defines them)."""
-    from tickets.models import SlaAlert
-
     now = now or timezone.now()
     start = now - timedelta(days=days)
     active = Ticket.objects.filter(status__in=ACTIVE_STATUSES, merged_into=None)

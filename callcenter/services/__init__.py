@@ -1,7 +1,7 @@
 """The services: the only code that writes. Views, consumers, management commands and channel
 adapters call them; selectors read.
 
-- ``contacts``: citizens and contacts; personal-data access log
+- ``contacts``: citizens and contacts; personal-data access log and masking of stored text
 - ``messages``: conversation messages and their attachments
 - ``conversations``: the web chat as citizens and staff use it (start, send, resume, end)
 - ``routing``: queues, offers, transfers, wrap-up; ``presence``: agents and their sockets
@@ -9,5 +9,6 @@ adapters call them; selectors read.
 - ``callbacks``: call-back requests and their work list
 - ``notify``: the events the sockets hear (after commit)
 - ``outbox``: every SMS, KakaoTalk message and e-mail, sent after commit by the worker
-- ``scheduler``: periodic jobs that run once per period across every process
+- ``scheduler``: periodic jobs that run once per period across every process; the worker's
+  heartbeat
 """

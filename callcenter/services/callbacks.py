@@ -7,7 +7,6 @@ row saying who did what and when.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,9 +29,8 @@ from callcenter.pii import mask_registration_numbers
 from callcenter.roles import ADMINISTRATOR, SUPERVISOR, user_roles
 from callcenter.selectors import queues_for_agent
 from callcenter.services.contacts import citizen_find_or_create
-
-if TYPE_CHECKING:
-    from tickets.models import Ticket
+from callcenter.services.locking import row_locked, rows_skip_locked
+from tickets.models import Ticket
 
 Status = CallbackRequest.Status
 Result = CallbackRequest.Result
@@ -64,7 +62,7 @@ def callback_default_queue() -> Queue | None:
     return next((q for q in queues if Channel.VOICE in q.channels), queues[0] if queues else None)
 
 
-def _queue_for(*, contact: Contact | None, ticket: "Ticket | None") -> Queue | None:
+def _queue_for(*, contact: Contact | None, ticket: Ticket | None) -> Queue | None:
     if contact is not None and contact.queue_id:
         return contact.queue
     if ticket is not None:
@@ -93,7 +91,7 @@ def callback_request_create(
     source: CallbackRequest.Source,
     citizen: Citizen | None = None,
     contact: Contact | None = None,
-    ticket: "Ticket | None" = None,
+    ticket: Ticket | None = None,
     queue: Queue | None = None,
     note: str = "",
     agent: Agent | None = None,
@@ -180,12 +178,6 @@ def is_callback_supervisor(user: User) -> bool:
     return bool(user_roles(user) & {SUPERVISOR, ADMINISTRATOR})
 
 
-def _locked(callback: CallbackRequest) -> CallbackRequest:
-    """The call-back's row, locked and read afresh. No joins: after waiting for the lock,
-    PostgreSQL re-reads the locked row but not the rows joined to it."""
-    return CallbackRequest.objects.select_for_update().get(pk=callback.pk)
-
-
 def _check_owner(callback: CallbackRequest, user: User) -> None:
     owner = callback.assigned_to
     if (owner is None or owner.user_id != user.pk) and not is_callback_supervisor(user):
@@ -199,7 +191,7 @@ def _event(callback: CallbackRequest, type_: str, actor: User | None, **data) ->
 def callback_take(*, callback: CallbackRequest, agent: Agent) -> CallbackRequest:
     """The agent takes an open call-back; refused once someone else has."""
     with transaction.atomic():
-        callback = _locked(callback)
+        callback = row_locked(callback)
         if callback.status != Status.OPEN:
             if callback.status == Status.TAKEN and callback.assigned_to_id == agent.pk:
                 return callback
@@ -220,13 +212,11 @@ def callback_take_next(*, agent: Agent) -> CallbackRequest | None:
     """The agent takes the most urgent open call-back of their queues; None when none waits."""
     for _attempt in range(5):
         with transaction.atomic():
-            candidate = (
+            candidate = rows_skip_locked(
                 callback_list_for_agent(agent=agent)
                 .filter(status=Status.OPEN)
-                .select_for_update(skip_locked=True, of=("self",))
                 .order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
-                .first()
-            )
+            ).first()
             if candidate is None:
                 return None
             try:
@@ -243,7 +233,7 @@ def callback_attempt_record(
     attempt, and the third unanswered one gives the call-back up as failed."""
     result = Result(result)
     with transaction.atomic():
-        callback = _locked(callback)
+        callback = row_locked(callback)
         _check_owner(callback, user)
         if callback.status != Status.TAKEN:
             raise CallbackError(_("Only a taken call-back can be called."))
@@ -273,7 +263,7 @@ def callback_attempt_record(
 def callback_complete(*, callback: CallbackRequest, user: User, note: str = "") -> CallbackRequest:
     """Close a called or failed call-back once the follow-up is written down."""
     with transaction.atomic():
-        callback = _locked(callback)
+        callback = row_locked(callback)
         _check_owner(callback, user)
         if callback.status not in (Status.CALLED, Status.FAILED):
             raise CallbackError(_("Record the call's outcome before closing the call-back."))
@@ -302,7 +292,7 @@ def callback_cancel(*, callback: CallbackRequest, user: User, reason: str) -> Ca
     if not reason:
         raise ValidationError({"reason": _("Say why the call-back is cancelled.")})
     with transaction.atomic():
-        callback = _locked(callback)
+        callback = row_locked(callback)
         if callback.status not in ACTIVE_STATUSES:
             raise CallbackError(_("This call-back is no longer open."))
         previous = callback.status
@@ -318,7 +308,7 @@ def callback_reassign(*, callback: CallbackRequest, agent: Agent, user: User) ->
     """A supervisor gives a call-back still to do to an agent (it is then taken by them)."""
     _check_supervisor(user)
     with transaction.atomic():
-        callback = _locked(callback)
+        callback = row_locked(callback)
         if callback.status not in ACTIVE_STATUSES:
             raise CallbackError(_("This call-back is no longer open."))
         previous_agent = callback.assigned_to_id

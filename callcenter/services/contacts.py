@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from callcenter.models import (
@@ -12,6 +12,10 @@ from callcenter.models import (
     Queue,
     User,
 )
+from callcenter.pii import mask_personal_data
+
+# Rows read (and written) at a time when masking what older versions stored.
+MASK_BATCH = 2000
 
 
 def citizen_find_or_create(
@@ -71,3 +75,31 @@ def personal_data_access_log(
     return PersonalDataAccess.objects.create(
         user=user, citizen=citizen, field=field, reason=reason[:200]
     )
+
+
+def personal_data_mask_stored(
+    *, model: type[models.Model], fields: list[str], dry_run: bool = False
+) -> int:
+    """Mask registration numbers in the free-text ``fields`` of rows stored before masking
+    happened at write time; returns how many rows changed (or would, with ``dry_run``).
+    Safe to run again: a masked row stays as it is. Rows are read in primary-key batches and
+    only changed rows are written, one transaction per batch."""
+    changed, last_pk = 0, 0
+    while True:
+        rows = list(
+            model.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", *fields)[:MASK_BATCH]
+        )
+        if not rows:
+            return changed
+        last_pk = rows[-1].pk
+        dirty = []
+        for row in rows:
+            masked = {field: mask_personal_data(getattr(row, field)) for field in fields}
+            if any(masked[field] != getattr(row, field) for field in fields):
+                for field, value in masked.items():
+                    setattr(row, field, value)
+                dirty.append(row)
+        changed += len(dirty)
+        if dirty and not dry_run:
+            with transaction.atomic():
+                model.objects.bulk_update(dirty, fields)

@@ -14,12 +14,26 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter.models import ChatSession, Citizen, Contact, Message, Queue, User
+from callcenter.models import (
+    OPEN_CONTACT_STATES,
+    CallbackRequest,
+    ChatSession,
+    Citizen,
+    Contact,
+    Message,
+    Queue,
+    User,
+)
 from callcenter.pii import mask_registration_numbers
 from callcenter.services import notify
+from callcenter.services.callbacks import callback_request_create
+from callcenter.services.contacts import citizen_find_or_create, contact_create
+from callcenter.services.locking import row_locked
 from callcenter.services.messages import attachment_message_create, message_create
 from callcenter.services.outbox import outbox_enqueue
+from callcenter.services.routing import contact_end, contact_enqueue
 from channels_app import events
+from tickets.models import SurveyAnswer
 
 
 class ChatError(Exception):
@@ -30,7 +44,6 @@ class ChatExpired(ChatError):
     """The chat ended more than CHAT_AFTER_END_SECONDS ago: its token no longer works."""
 
 
-OPEN_STATES = ("waiting", "active")
 # A conversation leaves at most this many call-back requests (a second one is a resend).
 CALLBACKS_PER_CONVERSATION = 1
 
@@ -53,7 +66,7 @@ def session_expires_at(session: ChatSession) -> datetime | None:
     """None while the chat is open; once it ended, when its token stops working. Until then
     it only rates the chat and asks for the transcript."""
     contact = session.contact
-    if contact.state in OPEN_STATES:
+    if contact.state in OPEN_CONTACT_STATES:
         return None
     ended_at = contact.ended_at or session.created_at
     return ended_at + timedelta(seconds=settings.CHAT_AFTER_END_SECONDS)
@@ -89,9 +102,6 @@ def chat_start(
     *, name: str, phone: str, language: str, queue: Queue | None = None
 ) -> tuple[ChatSession, str]:
     """Open a web chat: the citizen, a queued contact and the session token (returned once)."""
-    from callcenter.services.contacts import citizen_find_or_create, contact_create
-    from callcenter.services.routing import contact_enqueue
-
     token = secrets.token_urlsafe(32)
     queue = queue or chat_queue_for(language)
     with transaction.atomic():
@@ -117,7 +127,7 @@ def chat_start(
 
 def citizen_message_send(*, session: ChatSession, text: str, client_id: str = "") -> Message:
     contact = Contact.objects.select_related("citizen").get(pk=session.contact_id)
-    if contact.state not in ("waiting", "active"):
+    if contact.state not in OPEN_CONTACT_STATES:
         raise ChatError(_("This chat has ended. Start a new chat to ask again."))
     message = message_create(
         contact=contact, sender=Message.Sender.CITIZEN, text=text, client_id=client_id
@@ -129,9 +139,9 @@ def staff_message_send(
     *, contact: Contact, user: User, text: str, client_id: str = "", internal: bool = False
 ) -> Message:
     if internal:
-        if contact.state not in ("waiting", "active", "wrapup"):
+        if contact.state not in (*OPEN_CONTACT_STATES, Contact.State.WRAPUP):
             raise ChatError(_("Notes can be added until wrap-up ends."))
-    elif contact.state != "active":
+    elif contact.state != Contact.State.ACTIVE:
         raise ChatError(_("The conversation is not active."))
     return message_create(
         contact=contact,
@@ -175,7 +185,7 @@ def chat_resume(*, session: ChatSession, last_id: int) -> list[dict]:
     token no longer reads the conversation (the transcript is how the citizen keeps it);
     ChatExpired once the token is dead."""
     session = _live_session(session)
-    if session.contact.state not in OPEN_STATES:
+    if session.contact.state not in OPEN_CONTACT_STATES:
         return []
     return messages_since(
         contact_ids=session_contact_ids(session), last_id=last_id, include_internal=False
@@ -194,7 +204,7 @@ def chat_attachment_send(*, session: ChatSession, upload: UploadedFile, text: st
     when it is full; ValidationError for a wrong type or size.
     """
     with transaction.atomic():
-        session = ChatSession.objects.select_for_update().get(pk=session.pk)
+        session = row_locked(session)
         sizes = [
             item.get("size") or 0
             for attachments in Message.objects.filter(
@@ -259,12 +269,10 @@ def messages_mark_delivered(*, contact_id: int, up_to_id: int, readers: str) -> 
 
 def chat_rate(*, session: ChatSession, score: int) -> None:
     """The after-chat 1–5 question; one answer per contact, within the after-end window."""
-    from tickets.models import SurveyAnswer
-
     if not 1 <= score <= 5:
         raise ChatError(_("Choose a score from 1 to 5."))
     contact = _live_session(session).contact
-    if contact.state in ("waiting", "active"):
+    if contact.state in OPEN_CONTACT_STATES:
         raise ChatError(_("Rate the chat after it has ended."))
     _answer, created = SurveyAnswer.objects.get_or_create(
         contact=contact,
@@ -279,13 +287,9 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
     One request per conversation: the session row is locked while they are counted."""
     from django.core.exceptions import ValidationError
 
-    from callcenter.models import CallbackRequest
-    from callcenter.services.callbacks import callback_request_create
-    from callcenter.services.routing import contact_end
-
     session = _live_session(session)
     with transaction.atomic():
-        ChatSession.objects.select_for_update().filter(pk=session.pk).exists()
+        row_locked(session)
         requested = CallbackRequest.objects.filter(contact__session=session).count()
         if requested >= CALLBACKS_PER_CONVERSATION:
             raise ChatError(_("A call-back was already requested for this chat."))
@@ -305,7 +309,7 @@ def chat_callback_request(*, session: ChatSession, phone: str, note: str = "") -
             sender=Message.Sender.SYSTEM,
             text=_("Your call-back request has been received. An agent will call you soon."),
         )
-        if contact.state == "waiting":
+        if contact.state == Contact.State.WAITING:
             contact_end(contact=contact, by="callback")
 
 
@@ -327,7 +331,7 @@ def chat_transcript_send(*, session: ChatSession, email: str = "", phone: str = 
         if number is None or not number.is_valid():
             raise ChatError(_("Enter a valid email address or phone number."))
     session = _live_session(session)
-    if session.contact.state in OPEN_STATES:
+    if session.contact.state in OPEN_CONTACT_STATES:
         raise ChatError(_("Ask for the transcript after the chat has ended."))
     # The claim and the outbox row commit together: the worker sends once it has committed,
     # and a failure before that leaves neither (the citizen may ask again).

@@ -1,7 +1,8 @@
 """The one way services lock rows: state is read and checked under the lock it changes under.
 
-- ``row_locked(instance)``: the row read afresh and locked until the transaction ends; its
-  state is checked on this copy, never on the caller's (possibly stale) one.
+- ``row_locked(instance)``: the row locked until the transaction ends and read afresh into
+  ``instance`` itself: state is checked on what the database holds under the lock, never on
+  what the caller read earlier, and the caller's object is current afterwards.
 - ``rows_skip_locked(queryset)``: the rows nobody else holds, locked (routers and workers
   sharing work take different rows instead of queueing behind each other).
 
@@ -16,12 +17,15 @@ M = TypeVar("M", bound=models.Model)
 
 
 def row_locked(instance: M, *, related: tuple[str, ...] = ()) -> M:
-    """``instance``'s row, read again and locked (``related``: foreign keys to read along,
-    not locked)."""
+    """``instance`` with its row locked and read again into it. Call it inside
+    ``transaction.atomic()``. ``related``: foreign keys read along, neither locked nor read
+    again after waiting for the lock (PostgreSQL re-reads only the locked row), so never
+    check their state."""
     queryset = type(instance)._default_manager.select_for_update(of=("self",))
     if related:
         queryset = queryset.select_related(*related)
-    return queryset.get(pk=instance.pk)
+    instance.refresh_from_db(from_queryset=queryset)
+    return instance
 
 
 def rows_skip_locked(queryset: models.QuerySet[M]) -> models.QuerySet[M]:

@@ -21,7 +21,6 @@ import logging
 import smtplib
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 import requests
 from celery import shared_task
@@ -35,12 +34,10 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from callcenter.models import Contact
 from callcenter.pii import mask_registration_numbers
 from channels_app.models import OutboundMessage
-
-if TYPE_CHECKING:
-    from callcenter.models import Contact
-    from tickets.models import Ticket
+from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +79,8 @@ def outbox_enqueue(
     body: str,
     idempotency_key: str,
     subject: str = "",
-    ticket: "Ticket | None" = None,
-    contact: "Contact | None" = None,
+    ticket: Ticket | None = None,
+    contact: Contact | None = None,
 ) -> OutboundMessage:
     """Queue one outbound message in the caller's transaction; the worker sends it once
     the transaction commits. The same ``idempotency_key`` again returns the first row.

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from callcenter.models import (
+    OPEN_CONTACT_STATES,
     REALTIME_CHANNELS,
     Agent,
     Contact,
@@ -34,12 +35,15 @@ from callcenter.models import (
     Presence,
     PresenceReason,
     Queue,
+    Skill,
     SocketConnection,
     User,
     socket_cutoff,
 )
+from callcenter.selectors import waiting_by_queue
 from callcenter.services import notify
-from callcenter.services.locking import rows_skip_locked
+from callcenter.services.locking import row_locked, rows_skip_locked
+from callcenter.services.messages import message_create
 from callcenter.services.offers import offer_close, offer_timeout
 from callcenter.services.presence import (
     agent_has_capacity,
@@ -138,7 +142,11 @@ def contact_enqueue(*, contact: Contact, queue: Queue) -> Contact:
             contact=contact, type=ContactEvent.Type.QUEUED, data={"queue": queue.code}
         )
         transaction.on_commit(router_dispatch)
-        transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue.pk]))
+        # A newcomer joins at the end: only its own place is news (one with precedence, who
+        # needs assistance, moves the others at the next router tick).
+        transaction.on_commit(
+            lambda: queue_positions_publish(queue_ids=[queue.pk], contact_ids={contact.pk})
+        )
     return contact
 
 
@@ -193,8 +201,6 @@ def _waiting_contacts():
 
 def _routing_snapshot() -> tuple[dict[str, int], list[Agent], dict[int, set[int]]]:
     """Skill ids by code, the available agents longest-idle first, and their skills."""
-    from callcenter.models import Skill
-
     skill_ids = dict(Skill.objects.values_list("code", "id"))
     agents = list(
         Agent.objects.filter(presence=Presence.AVAILABLE)
@@ -314,8 +320,8 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         if offer.expires_at <= now:
             offer_close(offer, Offer.State.TIMED_OUT, now, reason="timeout")
             raise RoutingError(_("The offer has expired."))
-        contact = Contact.objects.select_for_update().get(pk=offer.contact_id)
-        if contact.state != "waiting":
+        contact = row_locked(offer.contact)
+        if contact.state != Contact.State.WAITING:
             offer_close(offer, Offer.State.CANCELLED, now, reason="gone")
             raise RoutingError(_("The citizen has left."))
         offer.state = Offer.State.ACCEPTED
@@ -369,8 +375,6 @@ def offers_expire() -> int:
 # --- conversation -------------------------------------------------------------------------
 def _system_message(contact: Contact, text: str, **params) -> Message:
     """A system line in the citizen's language (Korean, else English), stored once."""
-    from callcenter.services.messages import message_create
-
     with translation.override("ko" if contact.language == "ko" else "en"):
         line = _(text) % params if params else _(text)
     return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=line)
@@ -384,15 +388,15 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
     """
     now = timezone.now()
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        contact = row_locked(contact)
         state = contact.state
-        if state not in ("waiting", "active"):
+        if state not in OPEN_CONTACT_STATES:
             return contact
         contact.ended_at = now
         fields = ["ended_at"]
         # Leaving the queue is abandoning it, unless the citizen chose a call-back instead.
-        abandoned = state == "waiting" and by != "callback"
-        if state == "waiting":
+        abandoned = state == Contact.State.WAITING and by != "callback"
+        if state == Contact.State.WAITING:
             for offer in rows_skip_locked(contact.offers.filter(state=Offer.State.PENDING)):
                 offer_close(offer, Offer.State.CANCELLED, now, reason="abandoned")
         if abandoned:
@@ -425,12 +429,12 @@ def contact_wrapup_complete(*, contact: Contact, agent: Agent, forced: bool = Fa
     """Finish after-contact work. Without ``forced`` the contact must have its ticket."""
     now = timezone.now()
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        contact = row_locked(contact)
         if contact.agent_id != agent.pk:
             raise RoutingError(_("This contact is not yours."))
-        if contact.state == "active":
+        if contact.state == Contact.State.ACTIVE:
             raise RoutingError(_("End the conversation before finishing wrap-up."))
-        if contact.state != "wrapup":
+        if contact.state != Contact.State.WRAPUP:
             return contact
         if not forced and not contact.tickets.exists():
             raise RoutingError(_("Save the ticket before finishing wrap-up."))
@@ -468,8 +472,6 @@ def _transfer_note(contact: Contact, from_agent: Agent, note: str) -> None:
     """The transferring agent's note, for whoever takes over (staff only)."""
     if not note.strip():
         return
-    from callcenter.services.messages import message_create
-
     message_create(
         contact=contact,
         sender=Message.Sender.AGENT,
@@ -484,10 +486,10 @@ def contact_transfer_to_agent(
 ) -> Contact:
     """Hand an active conversation to a colleague, who must be free to take it."""
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        if contact.agent_id != from_agent.pk or contact.state != "active":
+        contact = row_locked(contact)
+        if contact.agent_id != from_agent.pk or contact.state != Contact.State.ACTIVE:
             raise RoutingError(_("Only an active contact you hold can be transferred."))
-        target = Agent.objects.select_for_update().get(pk=to_agent.pk)
+        target = row_locked(to_agent)
         if target.pk == from_agent.pk:
             raise RoutingError(_("Choose another agent."))
         if target.presence != Presence.AVAILABLE or not agent_has_capacity(
@@ -529,8 +531,8 @@ def contact_transfer_to_queue(
     """
     now = timezone.now()
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        if contact.agent_id != from_agent.pk or contact.state != "active":
+        contact = row_locked(contact)
+        if contact.agent_id != from_agent.pk or contact.state != Contact.State.ACTIVE:
             raise RoutingError(_("Only an active contact you hold can be transferred."))
         if contact.channel not in queue.channels:
             raise RoutingError(
@@ -580,10 +582,10 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
     "… has joined" line. Joining again (a reconnecting page) changes nothing; the database
     holds one join per supervisor and contact."""
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        contact = row_locked(contact)
         if contact_joined_by(contact=contact, user=user):
             return contact
-        if contact.state not in ("waiting", "active"):
+        if contact.state not in OPEN_CONTACT_STATES:
             raise RoutingError(_("The conversation is over."))
         try:
             with transaction.atomic():
@@ -603,9 +605,7 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
 def contact_whisper(*, contact: Contact, user: User, text: str, client_id: str = "") -> Message:
     """A supervisor's note to the agent: stored as an internal message, so it never reaches
     the citizen's socket, resume or transcript; the console shows it as a whisper."""
-    from callcenter.services.messages import message_create
-
-    if contact.state not in ("waiting", "active", "wrapup"):
+    if contact.state not in (*OPEN_CONTACT_STATES, Contact.State.WRAPUP):
         raise RoutingError(_("The conversation is over."))
     return message_create(
         contact=contact,
@@ -642,8 +642,17 @@ def average_handle_seconds(queue: Queue) -> float:
 NO_AGENTS_ANNOUNCED = (0, 0)
 
 
+def _seconds_per_place(queue: Queue) -> float:
+    """The estimated wait for each place ahead: the average handle time over the agents who
+    could serve the queue (two chats at a time each)."""
+    servers = max(1, agents_logged_in_for(queue, "ko"))
+    capacity_per_agent = 1 if set(queue.channels) <= REALTIME_CHANNELS else 2
+    return average_handle_seconds(queue) / (servers * capacity_per_agent)
+
+
 def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
-    """Each waiting contact of ``queue`` with its position and estimated wait (seconds)."""
+    """Each waiting contact of ``queue`` with its position and estimated wait (seconds):
+    citizens who need assistance first, then by the time they joined."""
     waiting = list(
         Contact.objects.waiting()
         .filter(queue=queue, queued_at__isnull=False)
@@ -652,13 +661,30 @@ def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
     )
     if not waiting:
         return []
-    servers = max(1, agents_logged_in_for(queue, "ko"))
-    handle = average_handle_seconds(queue)
-    capacity_per_agent = 1 if set(queue.channels) <= REALTIME_CHANNELS else 2
+    per_place = _seconds_per_place(queue)
     return [
-        (contact, position, round(position * handle / (servers * capacity_per_agent)))
+        (contact, position, round(position * per_place))
         for position, contact in enumerate(waiting, start=1)
     ]
+
+
+def queue_position(contact: Contact) -> tuple[int, int] | None:
+    """One waiting contact's (position, estimated wait) in its queue, by counting who is ahead
+    (the order of queue_positions) instead of listing the whole queue; None when not waiting."""
+    if contact.queue_id is None or contact.queued_at is None:
+        return None
+    waiting = Contact.objects.waiting().filter(queue_id=contact.queue_id, queued_at__isnull=False)
+    if not waiting.filter(pk=contact.pk).exists():
+        return None
+    earlier = Q(queued_at__lt=contact.queued_at) | Q(queued_at=contact.queued_at, pk__lt=contact.pk)
+    assisted = Q(citizen__needs_assistance=True)
+    ahead = waiting.filter(
+        (assisted & earlier)
+        if contact.citizen_id and contact.citizen.needs_assistance
+        else (assisted | earlier)
+    ).exclude(pk=contact.pk)
+    position = ahead.count() + 1
+    return position, round(position * _seconds_per_place(contact.queue))
 
 
 def _announcement_claim(contact: Contact, position: int, eta: int) -> bool:
@@ -673,14 +699,26 @@ def _announcement_claim(contact: Contact, position: int, eta: int) -> bool:
     )
 
 
-def queue_positions_publish(*, queue_ids: list[int] | None = None) -> None:
-    """Tell every waiting citizen where they stand, or that no agent can serve them."""
+def queue_positions_publish(
+    *, queue_ids: list[int] | None = None, contact_ids: set[int] | None = None
+) -> None:
+    """Tell every waiting citizen (of ``contact_ids`` when given) where they stand, or that
+    no agent can serve them; each change once (see _announcement_claim)."""
     queues = Queue.objects.filter(is_active=True)
     if queue_ids is not None:
         queues = queues.filter(pk__in=[q for q in queue_ids if q])
     for queue in queues.prefetch_related("required_skills"):
         servers: dict[str, int] = {}
-        for contact, position, eta in queue_positions(queue):
+        if contact_ids is None:
+            places = queue_positions(queue)
+        else:  # a few contacts: count who is ahead of each, do not list the queue
+            contacts = Contact.objects.filter(pk__in=contact_ids, queue=queue)
+            places = [
+                (contact, *place)
+                for contact in contacts.select_related("citizen", "queue")
+                if (place := queue_position(contact)) is not None
+            ]
+        for contact, position, eta in places:
             if contact.language not in servers:
                 servers[contact.language] = agents_logged_in_for(queue, contact.language)
             if servers[contact.language] == 0:
@@ -704,8 +742,6 @@ def _announce_no_agents(contact: Contact) -> None:
 def queue_counts_publish() -> None:
     """Tell the consoles how many wait in each queue, when that changed (compared with what
     any process last told them)."""
-    from callcenter.selectors import waiting_by_queue
-
     counts = dict.fromkeys(Queue.objects.filter(is_active=True).values_list("pk", flat=True), 0)
     counts.update(waiting_by_queue())
     told = {str(queue): n for queue, n in counts.items()}  # JSON keys are strings

@@ -9,12 +9,12 @@ the next period. Nothing is kept per process: what a job remembers lives in its 
 
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callcenter.models import ScheduledJob
+from callcenter.models import ScheduledJob, WorkerHeartbeat
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -54,3 +54,11 @@ def job_state_swap(name: str, key: str, value):
             job.state = {**job.state, key: value}
             job.save(update_fields=["state"])
     return previous
+
+
+def worker_heartbeat_record() -> datetime:
+    """Note that a worker is alive and its beat schedule runs: /healthz shows the time and
+    names the worker stale when it grows old."""
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"seen_at": now})
+    return now

@@ -15,7 +15,7 @@ from callcenter.models import Agent, Contact, Offer, Presence, Queue
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 from callcenter.services import conversations as conversation
 from callcenter.services import routing
-from callcenter.services.notify import contact_summary
+from callcenter.services.notify import contact_summary, offer_payload
 from callcenter.services.presence import agent_set_presence
 from channels_app import sockets
 from channels_app.consumers.base import Open120Consumer, db_call, integer, text
@@ -67,8 +67,6 @@ class AgentConsumer(Open120Consumer):
                 agent=self.agent, answered_at__isnull=False, wrapup_ended_at__isnull=True
             ).select_related("queue", "citizen")
             contacts = [contact_summary(c) for c in held]
-            from callcenter.services.notify import offer_payload
-
             offers = [
                 offer_payload(o)
                 for o in Offer.objects.filter(

@@ -21,11 +21,18 @@ from knowledge.search.analysis import (
     analyse_articles,
     document_length,
 )
-from knowledge.search.index import _engine
 
 logger = logging.getLogger(__name__)
 
 # --- writes ---------------------------------------------------------------------------------
+
+
+# Called after every write: the process's index checks its freshness at the next search.
+_listeners: list[Callable[[], None]] = []
+
+
+def on_documents_changed(listener: Callable[[], None]) -> None:
+    _listeners.append(listener)
 
 
 def _token_bump() -> None:
@@ -33,7 +40,8 @@ def _token_bump() -> None:
         cache.set(CACHE_KEY, uuid.uuid4().hex, None)
     except Exception:  # a cache outage must not break a save; the DB check still runs
         logger.warning("search: could not bump the index token", exc_info=True)
-    _engine.invalidate()
+    for listener in _listeners:
+        listener()
 
 
 def _changed() -> None:

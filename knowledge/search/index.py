@@ -34,6 +34,11 @@ from knowledge.search.analysis import (
     TYPO_MIN_CHARS,
     VERSION_KEY,
 )
+from knowledge.search.documents import (
+    _stale_article_ids,
+    on_documents_changed,
+    search_documents_write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -254,9 +259,6 @@ class _Engine:
         )
 
     def _reload(self) -> tuple:
-        # documents writes rows and resets this engine: imported here, not at the top.
-        from knowledge.search.documents import _stale_article_ids, search_documents_write
-
         started = time.perf_counter()
         stale = _stale_article_ids()
         if stale:
@@ -354,6 +356,7 @@ def _token_current() -> str | None:
 
 
 _engine = _Engine()
+on_documents_changed(_engine.invalidate)
 
 
 def search_index_reset() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from knowledge.models import Article
 from knowledge.search.analysis import (
@@ -164,13 +164,17 @@ def category_ids_for(value: str) -> list[int]:
     return ids
 
 
+def visible_articles(*, staff: bool) -> QuerySet[Article]:
+    """Staff see drafts and reviews (flagged); the public sees published articles only."""
+    articles = Article.objects.exclude(status=Article.Status.ARCHIVED)
+    return articles if staff else articles.filter(status=Article.Status.PUBLISHED)
+
+
 def search(
     *, query: str, limit: int = 5, category: str = "", staff: bool = False
 ) -> list[tuple[Article, float, str]]:
     """Articles answering ``query``, best first, each with its score and a highlighted
     snippet. The public sees published articles; staff also drafts and reviews."""
-    from knowledge.selectors import visible_articles  # selectors imports this module
-
     if not query.strip() or limit < 1:
         return []
     index = _engine.index()

@@ -291,3 +291,32 @@ def test_no_logged_in_agent_with_the_skill_is_announced_once(chat_queue):
     routing.queue_positions_publish()
     routing.queue_positions_publish()
     assert contact.events.filter(type="no_agents").count() == 1
+
+
+def test_one_contacts_place_counts_the_same_as_the_whole_queue_lists(chat_queue, korean):
+    """queue_position (a count, for a newcomer and a citizen's hello) agrees with
+    queue_positions (the list the router tick announces): assisted citizens first, then by
+    the time they joined, ties by id."""
+    agent = AgentFactory(skills=[korean])  # logged in, not available: nobody is offered
+    agent_set_presence(agent=agent, presence=Presence.BREAK, reason="교육", dispatch=False)
+    same_time = timezone.now() - timedelta(seconds=30)
+    contacts = [
+        waiting(chat_queue, seconds_ago=50),
+        waiting(chat_queue, seconds_ago=40, citizen=CitizenFactory(needs_assistance=True)),
+        waiting(chat_queue, seconds_ago=20),
+        waiting(chat_queue, seconds_ago=60, citizen=CitizenFactory(needs_assistance=True)),
+        waiting(chat_queue, seconds_ago=10),
+    ]
+    twins = [waiting(chat_queue), waiting(chat_queue)]
+    Contact.objects.filter(pk__in=[c.pk for c in twins]).update(queued_at=same_time)
+    listed = {c.pk: (position, eta) for c, position, eta in routing.queue_positions(chat_queue)}
+    assert [pk for pk, _ in sorted(listed.items(), key=lambda item: item[1][0])][:2] == [
+        contacts[3].pk,
+        contacts[1].pk,
+    ]
+    for contact in Contact.objects.filter(queue=chat_queue).select_related("citizen", "queue"):
+        assert routing.queue_position(contact) == listed[contact.pk]
+    answered = waiting(chat_queue, seconds_ago=5)
+    Contact.objects.filter(pk=answered.pk).update(answered_at=timezone.now())
+    answered.refresh_from_db()
+    assert routing.queue_position(answered) is None  # answered: not waiting

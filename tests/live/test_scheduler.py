@@ -71,6 +71,7 @@ def test_two_processes_announce_each_place_once_and_each_breach_once():
         "SLA_CHECK_SECONDS": "1",
         "PRESENCE_GRACE_SECONDS": "60",
         "CHAT_START_LIMIT_PER_HOUR": "1000",
+        "DB_POOL_MAX_SIZE": "4",  # the servers as deployed: a small pool per process
     }
     with daphne(env) as first, daphne(env) as second:
         cookie = login(first, "minji", PASSWORD)

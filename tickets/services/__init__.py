@@ -6,7 +6,6 @@ functions from ``tickets.services``.
 
 from tickets.services.core import (
     category_get_or_create_path,
-    contact_ticket_save,
     department_get_or_create,
     ticket_create,
     ticket_number_allocate,
@@ -22,6 +21,11 @@ from tickets.services.department import (
     ticket_department_transfer,
     ticket_info_provide,
     ticket_info_request,
+)
+from tickets.services.intake import (
+    contact_ticket_number_tell,
+    contact_ticket_save,
+    contact_ticket_submit,
 )
 from tickets.services.lifecycle import (
     ticket_assign,
@@ -39,6 +43,7 @@ from tickets.services.open311 import (
     open311_key_verify,
     open311_request_create,
 )
+from tickets.services.saved_filters import saved_filter_delete, saved_filter_save
 from tickets.services.sla import (
     sla_check,
     sla_due_times,
@@ -54,6 +59,7 @@ from tickets.services.surveys import (
 )
 
 __all__ = [
+    "contact_ticket_number_tell",
     "info_request_pending",
     "ticket_answer_deliver",
     "ticket_department_answer",
@@ -63,6 +69,9 @@ __all__ = [
     "ticket_info_request",
     "category_get_or_create_path",
     "contact_ticket_save",
+    "contact_ticket_submit",
+    "saved_filter_delete",
+    "saved_filter_save",
     "department_get_or_create",
     "open311_key_create",
     "open311_key_revoke",

@@ -4,19 +4,17 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter.models import Channel, Citizen, Contact, Message, User
+from callcenter.models import Citizen, Contact, User
 from callcenter.pii import mask_registration_numbers
-from callcenter.services import notify
-from callcenter.services.messages import message_create
+from callcenter.services.locking import row_locked
 from tickets.models import Category, Department, Ticket, TicketCounter, TicketEvent
 from tickets.services.sla import sla_due_times, ticket_sla_recompute
+from tickets.services.surveys import survey_schedule
 
 
 def ticket_number_allocate(*, year: int) -> str:
@@ -132,10 +130,11 @@ def ticket_transfer(
 ) -> Ticket:
     """Hand a ticket to a city department (이관) with a note and a due time."""
     note = mask_registration_numbers(note)
-    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
-        raise ValueError(_("A resolved or closed ticket cannot be transferred."))
     at = at or timezone.now()
     with transaction.atomic():
+        ticket = row_locked(ticket)
+        if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            raise ValueError(_("A resolved or closed ticket cannot be transferred."))
         ticket.department = department
         ticket.status = Ticket.Status.TRANSFERRED
         ticket.transferred_at = at
@@ -163,14 +162,16 @@ def ticket_transfer(
 def ticket_resolve(
     *, ticket: Ticket, actor: User | None, answer: str, at: datetime | None = None
 ) -> Ticket:
-    """Record the answer given to the citizen and resolve the ticket."""
+    """Record the answer given to the citizen and resolve the ticket (once: two agents
+    resolving it at once queue on its row, and the second is refused)."""
     answer = mask_registration_numbers(answer)
     if not answer.strip():
         raise ValueError(_("Resolving a ticket needs the answer given."))
-    if not ticket.is_active:
-        raise ValueError(_("Only an active ticket can be resolved; reopen it first."))
     at = at or timezone.now()
     with transaction.atomic():
+        ticket = row_locked(ticket)
+        if not ticket.is_active:
+            raise ValueError(_("Only an active ticket can be resolved; reopen it first."))
         previous = ticket.status
         ticket.answer = answer.strip()
         ticket.status = Ticket.Status.RESOLVED
@@ -198,8 +199,6 @@ def ticket_resolve(
                 ),
             ]
         )
-        from tickets.services.surveys import survey_schedule
-
         survey_schedule(ticket=ticket, at=at)
     return ticket
 
@@ -210,20 +209,22 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes) -> Ticket:
     unknown = set(changes) - editable
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
-    changed = {}
-    for field, value in changes.items():
-        if field in ("subject", "description", "answer") and isinstance(value, str):
-            value = mask_registration_numbers(value)
-        old = getattr(ticket, field)
-        if old != value:
-            changed[field] = {
-                "from": str(old) if old is not None else None,
-                "to": str(value) if value is not None else None,
-            }
-            setattr(ticket, field, value)
-    if not changed:
-        return ticket
     with transaction.atomic():
+        # Compared with the locked row: the event says what this change replaced.
+        ticket = row_locked(ticket)
+        changed = {}
+        for field, value in changes.items():
+            if field in ("subject", "description", "answer") and isinstance(value, str):
+                value = mask_registration_numbers(value)
+            old = getattr(ticket, field)
+            if old != value:
+                changed[field] = {
+                    "from": str(old) if old is not None else None,
+                    "to": str(value) if value is not None else None,
+                }
+                setattr(ticket, field, value)
+        if not changed:
+            return ticket
         ticket.save(update_fields=[*changed, "updated_at"])
         TicketEvent.objects.create(
             ticket=ticket,
@@ -234,95 +235,3 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes) -> Ticket:
         if "category" in changed or "priority" in changed:
             ticket_sla_recompute(ticket=ticket, actor=actor)
     return ticket
-
-
-def contact_ticket_save(
-    *,
-    contact: Contact,
-    actor: User,
-    category: Category,
-    subject: str,
-    description: str = "",
-    answer: str = "",
-    resolve: bool = False,
-    department: Department | None = None,
-    transfer_note: str = "",
-) -> Ticket:
-    """The agent's ticket for a contact: created on first save, updated after; then resolved
-    with the answer given, or transferred to a department."""
-    if resolve and department is not None:
-        raise ValueError(_("A ticket is either resolved now or transferred, not both."))
-    if resolve and not answer.strip():
-        raise ValueError(_("Write the answer given to resolve the ticket."))
-    from tickets.services.department import ticket_department_transfer
-    from tickets.services.lifecycle import ticket_comment, ticket_repeat_contact_link
-
-    with transaction.atomic():
-        ticket = contact.tickets.order_by("id").first()
-        repeat = None
-        if ticket is None:
-            # A repeat contact joins the citizen's recent ticket on the same category.
-            ticket = repeat = ticket_repeat_contact_link(
-                contact=contact, category=category, actor=actor
-            )
-        if repeat is not None:
-            # The earlier inquiry stays as it was written; the new one is noted beside it.
-            text = "\n".join(part.strip() for part in (subject, description) if part.strip())
-            ticket_comment(
-                ticket=ticket, actor=actor, text=_("Repeat contact: %(text)s") % {"text": text}
-            )
-        elif ticket is None:
-            ticket = ticket_create(
-                subject=subject,
-                channel=contact.channel,
-                citizen=contact.citizen,
-                category=category,
-                description=description,
-                created_by=actor,
-                contacts=[contact],
-            )
-            ticket.status = Ticket.Status.OPEN
-            ticket.assignee = actor
-            ticket.save(update_fields=["status", "assignee", "updated_at"])
-        else:
-            ticket_update(
-                ticket=ticket,
-                actor=actor,
-                subject=subject.strip(),
-                category=category,
-                description=description,
-                answer=answer.strip() or ticket.answer,
-            )
-        if answer.strip() and not resolve:
-            ticket_update(ticket=ticket, actor=actor, answer=answer.strip())
-        if resolve and ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
-            ticket_resolve(ticket=ticket, actor=actor, answer=answer)
-        if department is not None and ticket.department_id != department.pk:
-            ticket_department_transfer(
-                ticket=ticket, department=department, actor=actor, note=transfer_note
-            )
-        contact_ticket_number_tell(contact=contact, ticket=ticket)
-    return ticket
-
-
-# A chat citizen is told the number once per ticket; the message's client id makes that a
-# database guarantee (one message per contact, sender and client id).
-TICKET_NUMBER_CLIENT_ID = "ticket-number:{ticket_id}"
-
-
-def contact_ticket_number_tell(*, contact: Contact, ticket: Ticket) -> Message | None:
-    """Tell a web-chat citizen the ticket number of their inquiry, as a system line of the
-    conversation (published after commit), once per ticket and conversation."""
-    client_id = TICKET_NUMBER_CLIENT_ID.format(ticket_id=ticket.pk)
-    if contact.channel != Channel.WEBCHAT or contact.messages.filter(client_id=client_id).exists():
-        return None
-    with translation.override("ko" if contact.language == "ko" else "en"):
-        text = _(
-            "Your inquiry number is %(number)s. You can check its progress at %(url)s with "
-            "this number and your phone number."
-        ) % {"number": ticket.number, "url": settings.PUBLIC_BASE_URL + reverse("track")}
-    message = message_create(
-        contact=contact, sender=Message.Sender.SYSTEM, text=text, client_id=client_id
-    )
-    notify.publish_chat_ticket(contact, number=ticket.number)
-    return message

@@ -1,7 +1,9 @@
 """Department transfers (이관): the centre hands a ticket over, the department answers, asks
 the centre for more information, or returns it; the answer goes back to the citizen.
 
-Each step is one transaction with its TicketEvent; the people it concerns hear of it live
+Each step is one transaction with its TicketEvent, checked on the ticket's locked row (two
+officers answering at once queue up and the second sees the first one's status); the people
+it concerns hear of it live
 (``channels_app.notify.publish_ticket_notice``) once it has committed.
 """
 
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from callcenter.models import Agent, CallbackRequest, Channel, User
 from callcenter.pii import mask_registration_numbers
 from callcenter.services.callbacks import callback_request_create
+from callcenter.services.locking import row_locked
 from callcenter.services.notify import publish_ticket_notice
 from callcenter.services.outbox import outbox_enqueue
 from tickets.models import Department, Officer, Ticket, TicketEvent
@@ -38,12 +41,6 @@ def info_request_pending(ticket: Ticket) -> TicketEvent | None:
     transferred again since."""
     last = ticket.events.filter(type__in=QUESTION_STEPS).order_by("-id").first()
     return last if last is not None and last.type == TicketEvent.Type.INFO_REQUESTED else None
-
-
-def _locked(ticket: Ticket) -> None:
-    """Re-read the ticket under a row lock: two officers answering at once queue up and the
-    second sees the first one's status."""
-    ticket.refresh_from_db(from_queryset=Ticket.objects.select_for_update())
 
 
 def _officer_department(*, ticket: Ticket, user: User) -> Department:
@@ -76,7 +73,7 @@ def ticket_department_transfer(
     if not department.is_active:
         raise ValueError(_("This department no longer takes tickets."))
     with transaction.atomic():
-        _locked(ticket)
+        row_locked(ticket)
         if not ticket.is_active:
             raise ValueError(_("A resolved, closed or merged ticket cannot be transferred."))
         if ticket.status == Ticket.Status.TRANSFERRED and ticket.department_id == department.pk:
@@ -100,7 +97,7 @@ def ticket_department_answer(*, ticket: Ticket, officer_user: User, answer: str)
     citizen receives it through the channel they used."""
     answer = _required(answer, _("Write the answer for the citizen."))
     with transaction.atomic():
-        _locked(ticket)
+        row_locked(ticket)
         department = _officer_department(ticket=ticket, user=officer_user)
         _check_with_department(ticket)
         now = timezone.now()
@@ -140,7 +137,7 @@ def ticket_info_request(*, ticket: Ticket, officer_user: User, question: str) ->
     """The department asks the centre for more information; the ticket stays with them."""
     question = _required(question, _("Write what the department needs to know."))
     with transaction.atomic():
-        _locked(ticket)
+        row_locked(ticket)
         department = _officer_department(ticket=ticket, user=officer_user)
         _check_with_department(ticket)
         event = TicketEvent.objects.create(
@@ -164,7 +161,7 @@ def ticket_info_provide(*, ticket: Ticket, actor: User, text: str) -> TicketEven
     """The centre answers the department's question."""
     text = _required(text, _("Write the information for the department."))
     with transaction.atomic():
-        _locked(ticket)
+        row_locked(ticket)
         _check_with_department(ticket)
         question = info_request_pending(ticket)
         if question is None:
@@ -192,7 +189,7 @@ def ticket_department_return(*, ticket: Ticket, officer_user: User, reason: str)
     """Not this department's matter: the ticket goes back to the centre, open, with why."""
     reason = _required(reason, _("Say why the ticket is not for your department."))
     with transaction.atomic():
-        _locked(ticket)
+        row_locked(ticket)
         department = _officer_department(ticket=ticket, user=officer_user)
         _check_with_department(ticket)
         ticket.department = None

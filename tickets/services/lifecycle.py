@@ -10,6 +10,9 @@ Closing: anyone on the centre's staff closes a *resolved* ticket (the citizen ha
 answer); only a supervisor (or an administrator) closes a ticket that is still active —
 spam, a withdrawn request, a duplicate — and then the reason is recorded. Merged tickets are
 closed for good: work goes on in the ticket they were merged into.
+
+Every step locks the ticket's row first and checks its status on what it reads then, never
+on the caller's copy: a resolve racing a close, or two reopens, change the ticket once.
 """
 
 import uuid
@@ -28,6 +31,7 @@ from callcenter.attachments import ALLOWED_TYPES, attachment_type
 from callcenter.models import Contact, User
 from callcenter.pii import mask_personal_data
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
+from callcenter.services.locking import row_locked
 from callcenter.services.notify import publish_ticket_notice
 from tickets.models import (
     ACTIVE_STATUSES,
@@ -72,20 +76,26 @@ def _event(
 def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) -> Ticket:
     """Give an active ticket to a centre agent or supervisor (None: nobody). A new ticket
     opens when someone takes it."""
-    if not ticket.is_active:
-        raise ValueError(_("Only an active ticket can be assigned."))
     if assignee is not None and not user_roles(assignee) & {AGENT, SUPERVISOR}:
         raise ValueError(_("Tickets are assigned to agents and supervisors of the centre."))
-    if ticket.assignee_id == (assignee.pk if assignee else None):
-        return ticket
     with transaction.atomic():
+        ticket = row_locked(ticket)
+        if not ticket.is_active:
+            raise ValueError(_("Only an active ticket can be assigned."))
+        if ticket.assignee_id == (assignee.pk if assignee else None):
+            return ticket
         previous = ticket.assignee
         ticket.assignee = assignee
         fields = ["assignee", "updated_at"]
         if ticket.status == Ticket.Status.NEW and assignee is not None:
             ticket.status = Ticket.Status.OPEN
             fields.append("status")
-            _event(ticket, TicketEvent.Type.STATUS_CHANGED, actor, **{"from": "new", "to": "open"})
+            _event(
+                ticket,
+                TicketEvent.Type.STATUS_CHANGED,
+                actor,
+                **{"from": Ticket.Status.NEW, "to": Ticket.Status.OPEN},
+            )
         ticket.save(update_fields=fields)
         _event(
             ticket,
@@ -120,12 +130,15 @@ def ticket_reopen(
     reason = reason.strip()
     if not reason:
         raise ValueError(_("Say why the ticket is reopened."))
-    if ticket.merged_into_id is not None:
-        raise ValueError(_("A merged ticket stays closed; reopen the ticket it was merged into."))
-    if ticket.status not in REOPENABLE:
-        raise ValueError(_("Only a resolved or closed ticket can be reopened."))
     at = at or timezone.now()
     with transaction.atomic():
+        ticket = row_locked(ticket)
+        if ticket.merged_into_id is not None:
+            raise ValueError(
+                _("A merged ticket stays closed; reopen the ticket it was merged into.")
+            )
+        if ticket.status not in REOPENABLE:
+            raise ValueError(_("Only a resolved or closed ticket can be reopened."))
         previous, old_due = ticket.status, ticket.resolution_due
         ticket.status = Ticket.Status.OPEN
         ticket.resolved_at = None
@@ -158,14 +171,15 @@ def ticket_reopen(
 
 def ticket_close(*, ticket: Ticket, actor: User | None, reason: str = "") -> Ticket:
     """Close a resolved ticket; a supervisor may also close an active one (with a reason)."""
-    if ticket.status == Ticket.Status.CLOSED:
-        raise ValueError(_("The ticket is already closed."))
-    if ticket.status != Ticket.Status.RESOLVED:
-        if not _is_supervisor(actor):
-            raise ValueError(_("Only a resolved ticket can be closed; resolve it first."))
-        if not reason.strip():
-            raise ValueError(_("Say why a ticket that was not resolved is closed."))
     with transaction.atomic():
+        ticket = row_locked(ticket)
+        if ticket.status == Ticket.Status.CLOSED:
+            raise ValueError(_("The ticket is already closed."))
+        if ticket.status != Ticket.Status.RESOLVED:
+            if not _is_supervisor(actor):
+                raise ValueError(_("Only a resolved ticket can be closed; resolve it first."))
+            if not reason.strip():
+                raise ValueError(_("Say why a ticket that was not resolved is closed."))
         previous = ticket.status
         ticket.status = Ticket.Status.CLOSED
         ticket.closed_at = timezone.now()
@@ -231,15 +245,16 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticke
     closed and points at the target. Both tickets record the merge."""
     if source.pk == target.pk:
         raise ValueError(_("A ticket cannot be merged into itself."))
-    if source.merged_into_id is not None:
-        raise ValueError(_("This ticket was already merged into another one."))
-    if target.merged_into_id is not None or target.status == Ticket.Status.CLOSED:
-        raise ValueError(_("Tickets can only be merged into a ticket that is not closed."))
-    if source.citizen_id and target.citizen_id and source.citizen_id != target.citizen_id:
-        raise ValueError(_("These tickets belong to different citizens."))
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
-        list(locked)
+        # Both rows, always in the same order, so two opposite merges cannot deadlock.
+        for ticket in sorted((source, target), key=lambda ticket: ticket.pk):
+            row_locked(ticket)
+        if source.merged_into_id is not None:
+            raise ValueError(_("This ticket was already merged into another one."))
+        if target.merged_into_id is not None or target.status == Ticket.Status.CLOSED:
+            raise ValueError(_("Tickets can only be merged into a ticket that is not closed."))
+        if source.citizen_id and target.citizen_id and source.citizen_id != target.citizen_id:
+            raise ValueError(_("These tickets belong to different citizens."))
         contact_ids = list(source.contacts.values_list("pk", flat=True))
         attachment_ids = list(source.attachments.values_list("pk", flat=True))
         target.contacts.add(*contact_ids)
@@ -350,6 +365,7 @@ def ticket_repeat_contact_link(
     if ticket is None:
         return None
     with transaction.atomic():
+        row_locked(ticket)  # whether it is reopened is decided on the locked row
         ticket.contacts.add(contact)
         Ticket.objects.filter(pk=ticket.pk).update(
             repeat_contacts=F("repeat_contacts") + 1, updated_at=timezone.now()

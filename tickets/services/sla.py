@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from callcenter.models import User
+from callcenter.services.locking import row_locked
 from callcenter.services.notify import publish_ticket_notice
 from tickets.models import (
     ACTIVE_STATUSES,
@@ -90,21 +91,16 @@ def _open_clocks(ticket: Ticket) -> list[str]:
     return fields
 
 
-def _locked(ticket: Ticket) -> Ticket:
-    """The ticket's row, locked until the transaction ends, so two clicks pause once."""
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
-
-
 def ticket_sla_pause(
     *, ticket: Ticket, actor: User | None, reason: str = "", at: datetime | None = None
 ) -> Ticket:
-    """Stop the SLA clocks while the ticket waits for the citizen."""
+    """Stop the SLA clocks while the ticket waits for the citizen (two clicks pause once)."""
     at = at or timezone.now()
     with transaction.atomic():
-        current = _locked(ticket)
-        if not current.is_active:
+        ticket = row_locked(ticket)
+        if not ticket.is_active:
             raise ValueError(_("Only an active ticket can be paused."))
-        if current.sla_paused_at is not None:
+        if ticket.sla_paused_at is not None:
             raise ValueError(_("The SLA clocks of this ticket are already paused."))
         ticket.sla_paused_at = at
         ticket.save(update_fields=["sla_paused_at", "updated_at"])
@@ -123,16 +119,16 @@ def ticket_sla_resume(*, ticket: Ticket, actor: User | None, at: datetime | None
     pause covered. A due time already passed when the pause began stays breached."""
     at = at or timezone.now()
     with transaction.atomic():
-        current = _locked(ticket)
-        paused_at = current.sla_paused_at
+        ticket = row_locked(ticket)
+        paused_at = ticket.sla_paused_at
         if paused_at is None:
             raise ValueError(_("The SLA clocks of this ticket are not paused."))
         if at < paused_at:
             raise ValueError(_("The clocks cannot resume before they were paused."))
-        calendar = _ticket_calendar(current)
+        calendar = _ticket_calendar(ticket)
         changed = {}
-        for field in _open_clocks(current):
-            old = getattr(current, field)
+        for field in _open_clocks(ticket):
+            old = getattr(ticket, field)
             if old > paused_at:
                 new = calendar.resume(old, paused_at, at)
                 changed[field] = {"from": _iso(old), "to": _iso(new)}

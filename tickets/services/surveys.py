@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from callcenter.models import CallbackRequest, Channel, Citizen
 from callcenter.pii import mask_registration_numbers
 from callcenter.services.callbacks import callback_request_create
+from callcenter.services.locking import row_locked, rows_skip_locked
 from callcenter.services.outbox import outbox_enqueue
 from channels_app.models import OutboundMessage
 from tickets.models import Survey, SurveyAnswer, Ticket, TicketEvent
@@ -100,7 +101,7 @@ def survey_schedule(*, ticket: Ticket, at: datetime | None = None) -> Survey | N
     at = at or timezone.now()
     with transaction.atomic():
         # Two tickets of one citizen resolved at once must not both pass the 7-day check.
-        citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+        citizen = row_locked(citizen)
         method = _survey_method(ticket=ticket, citizen=citizen)
         skip_reason = ""
         if citizen.survey_opt_out:
@@ -167,10 +168,11 @@ def surveys_send_due(*, now: datetime | None = None) -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                Survey.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=Survey.Status.SCHEDULED, send_after__lte=now)
-                .select_related("ticket", "citizen")
-                .order_by("send_after", "id")[:SEND_BATCH]
+                rows_skip_locked(
+                    Survey.objects.filter(status=Survey.Status.SCHEDULED, send_after__lte=now)
+                    .select_related("ticket", "citizen")
+                    .order_by("send_after", "id")
+                )[:SEND_BATCH]
             )
             if not batch:
                 return sent

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from callcenter.korean import josa_resolve
 from callcenter.roles import AGENT, OFFICER, SUPERVISOR, role_required
 from callcenter.services.contacts import personal_data_access_log
+from channels_app.models import OutboundMessage
 from tickets import selectors, services
 from tickets.forms_department import (
     DepartmentAnswerForm,
@@ -100,7 +101,8 @@ def _department_steps(ticket: Ticket) -> list[TicketEvent]:
         step.department_name = names.get(step.data.get("department"), "")
         if step.type == TicketEvent.Type.ANSWER_SENT:
             step.detail = SENT_VIA.get(step.data.get("via"), "")
-            if step.data.get("outbound_id") in not_delivered or step.data.get("status") == "failed":
+            failed = step.data.get("status") == OutboundMessage.Status.FAILED
+            if step.data.get("outbound_id") in not_delivered or failed:
                 step.detail = _("%(via)s (failed)") % {"via": step.detail}
         else:
             step.detail = step.data.get(STEP_TEXT[step.type], "")

@@ -13,7 +13,7 @@ from callcenter.privacy import mask_rrn
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
 from callcenter.selectors import citizen_phone_revealable
 from knowledge.selectors import article_search
-from tickets import selectors
+from tickets import selectors, services
 from tickets.forms import (
     SavedFilterForm,
     TicketAssignForm,
@@ -92,9 +92,7 @@ def saved_filter_save(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Give the filter a name (at most 80 characters)."))
         return redirect("ticket-list")
     query = form.cleaned_data["query"].lstrip("?")
-    SavedFilter.objects.update_or_create(
-        user=request.user, name=form.cleaned_data["name"], defaults={"query": query}
-    )
+    services.saved_filter_save(user=request.user, name=form.cleaned_data["name"], query=query)
     messages.success(request, _("Filter “%s” saved.") % form.cleaned_data["name"])
     return redirect(f"{reverse('ticket-list')}?{query}")
 
@@ -103,7 +101,7 @@ def saved_filter_save(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
     saved = get_object_or_404(SavedFilter, pk=filter_id, user=request.user)
-    saved.delete()
+    services.saved_filter_delete(saved_filter=saved, user=request.user)
     messages.success(request, _("Filter “%s” deleted.") % saved.name)
     return redirect("ticket-list")
 
