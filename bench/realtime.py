@@ -14,9 +14,9 @@ For each number of chats (``--chats 200,1000``) it runs, one after the other:
    their own per scenario) and PostgreSQL; agents' consoles on A, citizens' chats on B, so
    every frame crosses processes. ceil(chats / --per-agent) agents, each taking up to
    --per-agent chats (``max_concurrent_chats``), go available and accept every offer.
-   Chats start at --rate per second (POST /chat/start, then the citizen's socket opens as a
-   browser's does); once all are placed, every citizen sends a message every --interval s for
-   --duration s.
+   Chats start at --rate per second (POST /chat/start to A and B in turn, as a load balancer
+   would spread them; then the citizen's socket opens on B as a browser's does); once all
+   are placed, every citizen sends a message every --interval s for --duration s.
 
 Measured, on one monotonic clock:
 
@@ -457,8 +457,10 @@ async def app_run(args, chats: int, cookies: list[str], ports: tuple[int, int], 
         name = f"시민{n:04d}"
         started[name] = sent_at = now()
         try:
+            # As behind a load balancer, chat starts alternate between the two processes;
+            # the citizen's socket is always on B, so every frame to an agent crosses over.
             async with http.post(
-                f"http://{citizen_base}/chat/start",
+                f"http://{(citizen_base, agent_base)[n % 2]}/chat/start",
                 data={"name": name, "language": "ko", "consent": "on"},
             ) as response:
                 response.raise_for_status()
@@ -675,7 +677,9 @@ def main() -> None:
     )
     parser.add_argument("--per-agent", type=int, default=5, help="chats an agent takes at most")
     parser.add_argument("--agents", type=int, default=0, help="default: chats / --per-agent")
-    parser.add_argument("--rate", type=float, default=50, help="chats started per second")
+    parser.add_argument(
+        "--rate", type=float, default=20, help="chats started per second (both processes)"
+    )
     parser.add_argument(
         "--interval", type=float, default=2.0, help="s between a citizen's messages"
     )

@@ -260,6 +260,8 @@ DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'open120.sqlite
 # with the pool a burst waits up to DB_POOL_TIMEOUT seconds for a free connection instead.
 # DB_POOL_MAX_SIZE=0 turns the pool off (then CONN_MAX_AGE applies).
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
+# Worker threads per ASGI process for the sockets' database calls (0: asyncio's default).
+ASGI_THREADS = env_int("ASGI_THREADS", 16)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True

@@ -156,7 +156,7 @@ def broadcast(groups: list[str], payload: dict) -> None:
     and one that waited for the loop to send (``async_to_sync``) was a thread no other
     message could use. Elsewhere (Celery, management commands, sync tests) it sends and waits.
     """
-    loop = _calling_loop()
+    loop = calling_loop()
     if loop is None:
         layer = get_channel_layer()
         for group in groups:
@@ -168,7 +168,7 @@ def broadcast(groups: list[str], payload: dict) -> None:
         logger.warning("event %s not sent: the event loop has closed", payload.get("type"))
 
 
-def _calling_loop() -> asyncio.AbstractEventLoop | None:
+def calling_loop() -> asyncio.AbstractEventLoop | None:
     """The running event loop that called this thread through sync_to_async, if any."""
     try:
         asyncio.get_running_loop()

@@ -29,6 +29,16 @@ from callcenter.services import notify
 from callcenter.services.locking import rows_skip_locked
 from callcenter.services.offers import offer_close
 
+
+def _dispatch_after_commit() -> None:
+    """Ask the router to offer waiting contacts once this transaction commits."""
+    # Local import: a change here may make a pair for the router, and the router moves
+    # presences (busy, wrap-up, offline): the two call each other by nature.
+    from callcenter.services.routing import router_dispatch_soon
+
+    transaction.on_commit(router_dispatch_soon)
+
+
 # Presences the system may move by itself; the others are the agent's own choice.
 SYSTEM_PRESENCES = {Presence.AVAILABLE, Presence.BUSY, Presence.WRAPUP}
 
@@ -75,11 +85,7 @@ def agent_set_presence(
             ):
                 offer_close(offer, Offer.State.CANCELLED, now, reason="presence")
         if dispatch:
-            # Local import: going available asks the router to dispatch, and the router moves
-            # presences (busy, wrap-up); the two call each other by nature.
-            from callcenter.services.routing import router_dispatch
-
-            transaction.on_commit(router_dispatch)
+            _dispatch_after_commit()
     return agent
 
 
@@ -146,6 +152,10 @@ def socket_open(
             session_ids=[session.pk] if session else [],
             now=now,
         )
+        if session is not None or (agent is not None and agent.presence == Presence.AVAILABLE):
+            # A citizen's page is there (a waiting chat may be offered now), or an available
+            # agent's console is back (they may be offered again).
+            _dispatch_after_commit()
 
 
 def socket_close(*, channel_name: str) -> None:

@@ -6,19 +6,26 @@ Rules (issue "The heart"):
   (voice/video: nothing else at all; chats: fewer than ``max_concurrent_chats`` in hand);
 - contacts go out in order: citizens needing assistance first, then higher queue priority,
   then the longest waiting; the longest idle eligible agent gets the offer;
-- one pending offer per contact and per agent is a database constraint, and rows are locked
-  (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several router processes never
-  offer a contact twice; routers pick pairs one at a time (an advisory lock), so the oldest
-  contact goes first even when several processes dispatch at once.
+- one pending offer per contact and per agent is a database constraint, and each offer locks
+  just its contact and its agent (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
+  several router processes never offer a contact twice. A router passes over the queue in
+  order and skips only the contact another router is offering at that moment, so the oldest
+  contact still goes first when several processes dispatch at once; no router waits for
+  another's turn (a global lock held for each offer capped offers at ~25/s).
 
 Every change is committed before it is published (callcenter.services.notify).
 Agents' presence and sockets: callcenter.services.presence.
 """
 
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -53,6 +60,9 @@ from callcenter.services.presence import (
     sockets_forget_stale,
 )
 from callcenter.services.scheduler import job_state_swap
+from channels_app import events
+
+logger = logging.getLogger(__name__)
 
 # A contact's language needs this skill of the agent (Korean is everyone's).
 LANGUAGE_SKILLS = {
@@ -63,8 +73,6 @@ LANGUAGE_SKILLS = {
     "ksl": "sign-language",
 }
 DEFAULT_HANDLE_SECONDS = 180
-# pg_advisory_xact_lock key for the router's turn ("120" in ASCII).
-DISPATCH_LOCK_KEY = 0x313230
 
 
 class RoutingError(Exception):
@@ -141,7 +149,7 @@ def contact_enqueue(*, contact: Contact, queue: Queue) -> Contact:
         ContactEvent.objects.create(
             contact=contact, type=ContactEvent.Type.QUEUED, data={"queue": queue.code}
         )
-        transaction.on_commit(router_dispatch)
+        transaction.on_commit(router_dispatch_soon)
         # A newcomer joins at the end: only its own place is news (one with precedence, who
         # needs assistance, moves the others at the next router tick).
         transaction.on_commit(
@@ -226,43 +234,74 @@ def _recent_refusers(contact: Contact, now: datetime) -> set[int]:
     )
 
 
-def _take_dispatch_turn() -> None:
-    """Let one router at a time pick the next pair, until its transaction ends.
+def _dispatch_pass() -> list[Offer]:
+    """One pass over the waiting contacts, oldest (and assisted) first, each offered to the
+    longest-idle eligible agent still free in this pass.
 
-    Without it two routers skip each other's locked rows, and a newer contact can be offered
-    while an older one waits; the turn is short (one offer), so routers barely wait for it.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
-
-
-def _dispatch_one(now: datetime) -> Offer | None:
-    with transaction.atomic():
-        _take_dispatch_turn()
-        skill_ids, agents, agent_skills = _routing_snapshot()
+    The order and the free agents are read once per pass, without locks; each offer is its
+    own short transaction, which locks the contact and the agent and checks again that both
+    are still free (another router may have taken either meanwhile). A pass costs one read
+    of the queue, not one per offer, so a burst of chats is offered as fast as agents can
+    take them."""
+    now = timezone.now()
+    skill_ids, agents, agent_skills = _routing_snapshot()
+    offers: list[Offer] = []
+    for contact in _waiting_in_order(chunk=max(8, 2 * len(agents))):
         if not agents:
-            return None
-        for contact in rows_skip_locked(_waiting_contacts())[:200]:
-            for queue in _candidate_queues(contact, now):
-                required = _required_skill_ids(queue, contact, skill_ids)
-                skilled = [a for a in agents if required <= agent_skills[a.pk]]
-                if not skilled:
+            break
+        for queue in _candidate_queues(contact, now):
+            required = _required_skill_ids(queue, contact, skill_ids)
+            skilled = [a for a in agents if required <= agent_skills[a.pk]]
+            if not skilled:
+                continue
+            refusers = _recent_refusers(contact, now)
+            offer = gone = None
+            for agent in skilled:
+                if agent.pk in refusers:
                     continue
-                refusers = _recent_refusers(contact, now)
-                for agent in skilled:
-                    if agent.pk in refusers:
-                        continue
-                    offer = _try_offer(contact, agent, now)
-                    if offer is not None:
-                        if queue != contact.queue:
-                            ContactEvent.objects.create(
-                                contact=contact,
-                                type=ContactEvent.Type.OVERFLOWED,
-                                data={"queue": queue.code},
-                            )
-                        return offer
-    return None
+                offer, gone = _offer_in_turn(contact, agent, queue)
+                if offer is not None or gone:
+                    break
+                agents.remove(agent)  # taken meanwhile, or full: not again in this pass
+            if offer is not None:
+                offers.append(offer)
+                agents.remove(offer.agent)
+            if offer is not None or gone:
+                break
+    return offers
+
+
+def _waiting_in_order(*, chunk: int, most: int = 200):
+    """The waiting contacts in routing order, read ``chunk`` at a time (a pass with three
+    free agents rarely needs more than the first few of a long queue)."""
+    if not chunk:
+        return
+    seen: list[int] = []
+    while len(seen) < most:
+        rows = list(_waiting_contacts().exclude(pk__in=seen)[: min(chunk, most - len(seen))])
+        yield from rows
+        if len(rows) < chunk:
+            return
+        seen.extend(row.pk for row in rows)
+
+
+def _offer_in_turn(contact: Contact, agent: Agent, queue: Queue) -> tuple[Offer | None, bool]:
+    """(the offer, or None; whether the contact has left the queue or was offered by
+    another router meanwhile)."""
+    with transaction.atomic():
+        still_waiting = rows_skip_locked(
+            Contact.objects.waiting()
+            .filter(pk=contact.pk)
+            .exclude(offers__state=Offer.State.PENDING)
+        ).exists()
+        if not still_waiting:
+            return None, True
+        offer = _try_offer(contact, agent, timezone.now())
+        if offer is not None and queue != contact.queue:
+            ContactEvent.objects.create(
+                contact=contact, type=ContactEvent.Type.OVERFLOWED, data={"queue": queue.code}
+            )
+        return offer, False
 
 
 def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
@@ -288,12 +327,56 @@ def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
     return offer
 
 
+def router_dispatch_soon() -> None:
+    """Offer waiting contacts now that a commit may have made a pair (a contact queued, an
+    agent free). From a socket's or a view's worker thread the dispatch is handed to the
+    process's event loop, which runs one dispatch at a time and folds the requests that
+    arrive meanwhile into the next run: request threads never queue for the router's turn
+    (holding database connections while they wait), and a burst of chat starts costs a few
+    dispatches, not one each. Elsewhere (Celery, commands, sync tests) it dispatches here."""
+    loop = events.calling_loop()
+    if loop is None:
+        router_dispatch()
+        return
+    try:
+        loop.call_soon_threadsafe(_dispatch_on_loop)
+    except RuntimeError:  # the loop closed meanwhile: the router tick offers it
+        logger.warning("dispatch not scheduled: the event loop has closed")
+
+
+@dataclass
+class _Dispatcher:
+    task: asyncio.Task | None = None
+    again: bool = False
+
+
+_dispatchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _dispatch_on_loop() -> None:
+    loop = asyncio.get_running_loop()
+    dispatcher = _dispatchers.setdefault(loop, _Dispatcher())
+    dispatcher.again = True
+    if dispatcher.task is None or dispatcher.task.done():
+        dispatcher.task = loop.create_task(_dispatch_while_asked(dispatcher))
+
+
+async def _dispatch_while_asked(dispatcher: _Dispatcher) -> None:
+    while dispatcher.again:
+        dispatcher.again = False
+        try:
+            # A pool thread that closes its database connection around the call (returns it
+            # to the pool), as the consumers' calls do.
+            await database_sync_to_async(router_dispatch, thread_sensitive=False)()
+        except Exception:
+            logger.exception("dispatch failed; the router tick tries again")
+
+
 def router_dispatch() -> list[Offer]:
     """Offer waiting contacts to eligible agents until no pair is left."""
-    offers = []
-    now = timezone.now()
-    while (offer := _dispatch_one(now)) is not None:
-        offers.append(offer)
+    offers: list[Offer] = []
+    while batch := _dispatch_pass():
+        offers.extend(batch)
     return offers
 
 
@@ -337,8 +420,8 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         notify.publish_contact_assigned(contact)
         notify.publish_chat_state(contact)
         presence_follow_load(agent)
-        queue_id = contact.queue_id
-        transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue_id]))
+        # The others move up: the router tick tells them (within ROUTER_TICK_SECONDS, one
+        # pass over the queue however many left it meanwhile).
     return contact
 
 
@@ -346,7 +429,7 @@ def offer_decline(*, offer_id: int, agent: Agent) -> None:
     with transaction.atomic():
         offer = _get_pending_offer(offer_id, agent)
         offer_close(offer, Offer.State.DECLINED, timezone.now(), reason="declined")
-        transaction.on_commit(router_dispatch)
+        transaction.on_commit(router_dispatch_soon)
 
 
 def offers_expire() -> int:
@@ -368,7 +451,7 @@ def offers_expire() -> int:
             )
             expired += 1
         if expired:
-            transaction.on_commit(router_dispatch)
+            transaction.on_commit(router_dispatch_soon)
     return expired
 
 
@@ -420,8 +503,7 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
         if contact.agent_id:
             notify.publish_contact_updated(contact)
             presence_follow_load(contact.agent)
-        queue_id = contact.queue_id
-        transaction.on_commit(lambda: queue_positions_publish(queue_ids=[queue_id]))
+        # A waiting contact that leaves moves the others up: the router tick tells them.
     return contact
 
 
@@ -448,7 +530,7 @@ def contact_wrapup_complete(*, contact: Contact, agent: Agent, forced: bool = Fa
         )
         notify.publish_contact_removed(contact, reason="wrapup_done")
         presence_follow_load(agent)
-        transaction.on_commit(router_dispatch)
+        transaction.on_commit(router_dispatch_soon)
     return contact
 
 

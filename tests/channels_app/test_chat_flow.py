@@ -438,8 +438,13 @@ async def test_queue_position_is_announced_while_waiting(centre):
             contact=Contact.objects.get(pk=first["contact_id"]), by="citizen"
         )
     )()
+    # The router tick (every ROUTER_TICK_SECONDS; ROUTER_TICKER is off in tests) tells the
+    # ones who moved up, once per change however often it runs.
+    await database_sync_to_async(routing.router_tick)()
+    await database_sync_to_async(routing.router_tick)()
     position, _ = await receive_until(citizen, "queue.position")
     assert position["position"] == 1
+    assert await citizen.receive_nothing(timeout=0.3)
     await citizen.disconnect()
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _publish_in_one_transaction(count: int) -> dict:
-    seen = {"loop_found": events._calling_loop() is not None}
+    seen = {"loop_found": events.calling_loop() is not None}
     with transaction.atomic():
         for n in range(count):
             events.send_after_commit(["ordered", f"one.{n % 3}"], {"type": "probe", "n": n})
@@ -59,6 +59,6 @@ def test_outside_an_event_loop_the_send_is_done_when_the_call_returns():
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)("plain", channel)
-    assert events._calling_loop() is None
+    assert events.calling_loop() is None
     events.broadcast(["plain"], {"type": "probe", "n": 1})
     assert async_to_sync(layer.receive)(channel)["n"] == 1
