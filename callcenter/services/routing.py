@@ -421,7 +421,9 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         notify.publish_chat_state(contact)
         presence_follow_load(agent)
         # The others move up: the router tick tells them (within ROUTER_TICK_SECONDS, one
-        # pass over the queue however many left it meanwhile).
+        # pass over the queue however many left it meanwhile). An agent with room for more
+        # chats may take the next one now: a pending offer kept them out of every pass.
+        transaction.on_commit(router_dispatch_soon)
     return contact
 
 
