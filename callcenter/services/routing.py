@@ -9,9 +9,9 @@ Rules (issue "The heart"):
 - one pending offer per contact and per agent is a database constraint, and each offer locks
   just its contact and its agent (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
   several router processes never offer a contact twice. A router passes over the queue in
-  order and skips only the contact another router is offering at that moment, so the oldest
-  contact still goes first when several processes dispatch at once; no router waits for
-  another's turn (a global lock held for each offer capped offers at ~25/s).
+  order; each offer is made in the router's turn (an advisory lock held for that one short
+  transaction), so a router never skips an older contact another router is about to fail to
+  offer, and the oldest contact goes first even when several processes dispatch at once.
 
 Every change is committed before it is published (callcenter.services.notify).
 Agents' presence and sockets: callcenter.services.presence.
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -234,15 +234,30 @@ def _recent_refusers(contact: Contact, now: datetime) -> set[int]:
     )
 
 
+# pg_advisory_xact_lock key for the router's turn ("120" in ASCII).
+DISPATCH_LOCK_KEY = 0x313230
+
+
+def _take_dispatch_turn() -> None:
+    """Let one router at a time make an offer, until its transaction ends.
+
+    Without it a router skips the contact another one has locked, and when that other offer
+    then fails (its agent was taken) a newer contact has been offered before the older one.
+    The turn lasts one offer, never a pass."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
+
+
 def _dispatch_pass() -> list[Offer]:
     """One pass over the waiting contacts, oldest (and assisted) first, each offered to the
     longest-idle eligible agent still free in this pass.
 
     The order and the free agents are read once per pass, without locks; each offer is its
     own short transaction, which locks the contact and the agent and checks again that both
-    are still free (another router may have taken either meanwhile). A pass costs one read
-    of the queue, not one per offer, so a burst of chats is offered as fast as agents can
-    take them."""
+    are still free (another router may have taken either meanwhile), in the router's turn.
+    A pass costs one read of the queue, not one per offer, so a burst of chats is offered as
+    fast as agents can take them."""
     now = timezone.now()
     skill_ids, agents, agent_skills = _routing_snapshot()
     offers: list[Offer] = []
@@ -289,6 +304,7 @@ def _offer_in_turn(contact: Contact, agent: Agent, queue: Queue) -> tuple[Offer 
     """(the offer, or None; whether the contact has left the queue or was offered by
     another router meanwhile)."""
     with transaction.atomic():
+        _take_dispatch_turn()
         still_waiting = rows_skip_locked(
             Contact.objects.waiting()
             .filter(pk=contact.pk)
