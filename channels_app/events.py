@@ -141,8 +141,6 @@ class QueuePosition(TypedDict):
 def send_after_commit(groups: list[str], payload: dict) -> None:
     """Send ``payload`` to ``groups`` once the current transaction commits (at once when
     there is none); a rollback sends nothing."""
-    """Send ``payload`` to ``groups`` once the current transaction commits (at once when
-    there is none); a rollback sends nothing."""
     # robust: the change is committed whatever happens to the broadcast; a failed send is
     # logged, and clients catch up from the database when they resume by last seen id.
     transaction.on_commit(lambda: broadcast(groups, payload), robust=True)

@@ -12,6 +12,7 @@ vouches for this process's own sockets.
 import asyncio
 import logging
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -80,15 +81,15 @@ async def _run_forever() -> None:
         await asyncio.sleep(settings.ROUTER_TICK_SECONDS)
 
 
-_executor_loops: set[int] = set()
+_executor_loops: weakref.WeakSet = weakref.WeakSet()
 
 
 def executor_ensure(loop: asyncio.AbstractEventLoop) -> None:
     """Give the loop ASGI_THREADS worker threads for database calls (asyncio's default is
     cores + 4: six here, shared by every socket, the dispatcher and the router tick)."""
-    if id(loop) in _executor_loops or settings.ASGI_THREADS <= 0:
+    if loop in _executor_loops or settings.ASGI_THREADS <= 0:
         return
-    _executor_loops.add(id(loop))
+    _executor_loops.add(loop)
     loop.set_default_executor(
         ThreadPoolExecutor(max_workers=settings.ASGI_THREADS, thread_name_prefix="open120-db")
     )
