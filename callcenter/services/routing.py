@@ -326,6 +326,12 @@ def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
     ).first()
     if locked is None or not agent_has_capacity(locked, agent_load(locked), contact):
         return None
+    # Offered meanwhile by another router's pass (read before): inserting a second pending
+    # offer would wait on the unique index for the transaction accepting the first one, which
+    # then waits for this agent's row, held here: a deadlock. Only routers make offers, and
+    # they do it in turn, so what is read here stays true until this transaction ends.
+    if Offer.objects.filter(agent=locked, state=Offer.State.PENDING).exists():
+        return None
     try:
         with transaction.atomic():
             offer = Offer.objects.create(

@@ -5,11 +5,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from callcenter.models import Contact, Offer, Presence, Skill
 from callcenter.services import routing
+from callcenter.services.locking import row_locked
 from callcenter.services.presence import agent_set_presence
 from tests.factories import AgentFactory, ContactFactory, QueueFactory, SkillFactory
 
@@ -112,3 +113,52 @@ def test_concurrent_accepts_and_time_outs_settle_on_one_outcome(crowd):
         contact = Contact.objects.get(pk=offer.contact_id)
         assert offer.state in (Offer.State.ACCEPTED, Offer.State.TIMED_OUT)
         assert (contact.agent_id == offer.agent_id) == (offer.state == Offer.State.ACCEPTED)
+
+
+def test_a_router_with_a_stale_view_of_an_agent_does_not_deadlock_with_their_accept(crowd):
+    """A pass read the agent as free; meanwhile another router offered them a contact, which
+    the agent is accepting. The late router must step back, not wait for the accept on the
+    unique index while holding the agent's row that the accept needs next (a deadlock seen
+    under `make bench`)."""
+    agents, contacts = crowd
+    agent = agents[0]
+    first, second = contacts[0], contacts[1]
+    with transaction.atomic():
+        offer = routing._try_offer(first, agent, timezone.now())
+    assert offer is not None
+    accepting = threading.Event()
+    accept_done = threading.Event()
+    late_router: list = []
+
+    def accept() -> None:
+        try:
+            with transaction.atomic():
+                Offer.objects.filter(pk=offer.pk).update(state=Offer.State.ACCEPTED)
+                accepting.set()
+                # The accept goes on while the late router runs; then takes the agent's row.
+                late_done.wait(timeout=10)
+                row_locked(agent)
+        finally:
+            accept_done.set()
+            connection.close()
+
+    late_done = threading.Event()
+
+    def late() -> None:
+        try:
+            accepting.wait(timeout=10)
+            with transaction.atomic():
+                late_router.append(routing._try_offer(second, agent, timezone.now()))
+        finally:
+            late_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=accept), threading.Thread(target=late)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert late_router == [None]  # the agent had a pending offer: not offered again
+    assert accept_done.is_set()
+    assert Offer.objects.get(pk=offer.pk).state == Offer.State.ACCEPTED
+    assert not Offer.objects.filter(contact=second).exists()
