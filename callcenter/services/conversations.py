@@ -121,7 +121,7 @@ def chat_start(
         )
         contact.session = session
         contact.save(update_fields=["session"])
-        contact_enqueue(contact=contact, queue=queue)
+        contact_enqueue(contact=contact, queue=queue, announce=False)  # the hello tells
     return session, token
 
 

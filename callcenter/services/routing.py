@@ -139,8 +139,11 @@ def chats_abandon_gone() -> list[Contact]:
 
 
 # --- queueing -----------------------------------------------------------------------------
-def contact_enqueue(*, contact: Contact, queue: Queue) -> Contact:
-    """Put a contact in a queue; the router offers it as soon as the commit lands."""
+def contact_enqueue(*, contact: Contact, queue: Queue, announce: bool = True) -> Contact:
+    """Put a contact in a queue; the router offers it as soon as the commit lands.
+
+    ``announce``: tell the citizen their place on commit. A web chat being started passes
+    False: its page has no socket yet, and the socket's hello gives the place."""
     now = timezone.now()
     with transaction.atomic():
         contact.queue = queue
@@ -150,11 +153,12 @@ def contact_enqueue(*, contact: Contact, queue: Queue) -> Contact:
             contact=contact, type=ContactEvent.Type.QUEUED, data={"queue": queue.code}
         )
         transaction.on_commit(router_dispatch_soon)
-        # A newcomer joins at the end: only its own place is news (one with precedence, who
-        # needs assistance, moves the others at the next router tick).
-        transaction.on_commit(
-            lambda: queue_positions_publish(queue_ids=[queue.pk], contact_ids={contact.pk})
-        )
+        if announce:
+            # A newcomer joins at the end: only its own place is news (one with precedence,
+            # who needs assistance, moves the others at the next router tick).
+            transaction.on_commit(
+                lambda: queue_positions_publish(queue_ids=[queue.pk], contact_ids={contact.pk})
+            )
     return contact
 
 
@@ -726,7 +730,7 @@ def contact_whisper(*, contact: Contact, user: User, text: str, client_id: str =
 # --- queue positions ----------------------------------------------------------------------
 def agents_logged_in_for(queue: Queue, language: str) -> int:
     """Agents logged in (not offline) who could serve this queue and language."""
-    required = set(queue.required_skills.values_list("code", flat=True))
+    required = {skill.code for skill in queue.required_skills.all()}  # prefetched or read
     if language in LANGUAGE_SKILLS:
         required.add(LANGUAGE_SKILLS[language])
     agents = Agent.objects.signed_in()
@@ -748,10 +752,11 @@ def average_handle_seconds(queue: Queue) -> float:
 NO_AGENTS_ANNOUNCED = (0, 0)
 
 
-def _seconds_per_place(queue: Queue) -> float:
+def _seconds_per_place(queue: Queue, servers: int | None = None) -> float:
     """The estimated wait for each place ahead: the average handle time over the agents who
-    could serve the queue (two chats at a time each)."""
-    servers = max(1, agents_logged_in_for(queue, "ko"))
+    could serve the queue (two chats at a time each). ``servers``: the Korean-speaking
+    agents logged in for it, when the caller has counted them already."""
+    servers = max(1, agents_logged_in_for(queue, "ko") if servers is None else servers)
     capacity_per_agent = 1 if set(queue.channels) <= REALTIME_CHANNELS else 2
     return average_handle_seconds(queue) / (servers * capacity_per_agent)
 
@@ -774,9 +779,10 @@ def queue_positions(queue: Queue) -> list[tuple[Contact, int, int]]:
     ]
 
 
-def queue_position(contact: Contact) -> tuple[int, int] | None:
+def queue_position(contact: Contact, *, servers: int | None = None) -> tuple[int, int] | None:
     """One waiting contact's (position, estimated wait) in its queue, by counting who is ahead
-    (the order of queue_positions) instead of listing the whole queue; None when not waiting."""
+    (the order of queue_positions) instead of listing the whole queue; None when not waiting.
+    ``servers``: as for _seconds_per_place."""
     if contact.queue_id is None or contact.queued_at is None:
         return None
     waiting = Contact.objects.waiting().filter(queue_id=contact.queue_id, queued_at__isnull=False)
@@ -790,7 +796,7 @@ def queue_position(contact: Contact) -> tuple[int, int] | None:
         else (assisted | earlier)
     ).exclude(pk=contact.pk)
     position = ahead.count() + 1
-    return position, round(position * _seconds_per_place(contact.queue))
+    return position, round(position * _seconds_per_place(contact.queue, servers))
 
 
 def _announcement_claim(contact: Contact, position: int, eta: int) -> bool:
@@ -831,6 +837,22 @@ def queue_positions_publish(
                 _announce_no_agents(contact)
             elif _announcement_claim(contact, position, eta):
                 notify.publish_queue_position(contact, position=position, eta_seconds=eta)
+
+
+def citizen_queue_status(contact: Contact) -> tuple[int | None, int | None, bool]:
+    """(position, estimated wait, no agent logged in) for a citizen's page that just opened
+    its socket. The place told is recorded as announced, so the router tick does not send the
+    same again; "no agents" is left to the tick, which records it and offers a call-back."""
+    if contact.state != Contact.State.WAITING or not contact.queue_id:
+        return None, None, False
+    servers = agents_logged_in_for(contact.queue, contact.language)
+    if servers == 0:
+        return None, None, True  # a place in a queue nobody serves would mislead
+    place = queue_position(contact, servers=servers if contact.language == "ko" else None)
+    if place is None:
+        return None, None, False
+    _announcement_claim(contact, *place)
+    return *place, False
 
 
 def _announce_no_agents(contact: Contact) -> None:

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from callcenter.models import Contact
 from callcenter.services import conversations as conversation
 from callcenter.services import routing
 from channels_app import sockets
@@ -49,15 +48,7 @@ class CitizenChatConsumer(Open120Consumer):
 
     def _hello(self) -> dict:
         contact = self.session.contact
-        position = eta = None
-        no_agents = False
-        if contact.state == Contact.State.WAITING and contact.queue_id:
-            place = routing.queue_position(contact)
-            if place is not None:
-                position, eta = place
-            no_agents = routing.agents_logged_in_for(contact.queue, contact.language) == 0
-            if no_agents:
-                position = eta = None  # a place in a queue nobody serves would mislead
+        position, eta, no_agents = routing.citizen_queue_status(contact)
         return {
             "type": "hello",
             "contact_id": contact.pk,

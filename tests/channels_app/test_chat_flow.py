@@ -433,6 +433,9 @@ async def test_queue_position_is_announced_while_waiting(centre):
     citizen = await citizen_socket(second["token"])
     hello = await citizen.receive_json_from(timeout=5)
     assert hello["position"] == 2 and hello["eta_seconds"] > 0
+    # The place the hello gave is not news: the tick does not send it again.
+    await database_sync_to_async(routing.router_tick)()
+    assert await citizen.receive_nothing(timeout=0.3)
     await database_sync_to_async(
         lambda: routing.contact_end(
             contact=Contact.objects.get(pk=first["contact_id"]), by="citizen"
