@@ -55,6 +55,7 @@ from callcenter.services.offers import offer_close, offer_timeout
 from callcenter.services.presence import (
     agent_has_capacity,
     agent_load,
+    agent_loads,
     agent_set_presence,
     presence_follow_load,
     sockets_forget_stale,
@@ -157,7 +158,9 @@ def contact_enqueue(*, contact: Contact, queue: Queue, announce: bool = True) ->
             # A newcomer joins at the end: only its own place is news (one with precedence,
             # who needs assistance, moves the others at the next router tick).
             transaction.on_commit(
-                lambda: queue_positions_publish(queue_ids=[queue.pk], contact_ids={contact.pk})
+                lambda: queue_positions_publish(
+                    queue_ids=[queue.pk], contact_ids={contact.pk}, first=True
+                )
             )
     return contact
 
@@ -228,14 +231,17 @@ def _routing_snapshot() -> tuple[dict[str, int], list[Agent], dict[int, set[int]
     return skill_ids, agents, skills
 
 
-def _recent_refusers(contact: Contact, now: datetime) -> set[int]:
-    """Agents who declined or missed this contact lately: offer it to someone else first."""
+def _recent_refusers(contact_ids: list[int], now: datetime) -> dict[int, set[int]]:
+    """Agents who declined or missed each contact lately: offer it to someone else first."""
     since = now - timedelta(seconds=settings.ROUTING_REOFFER_AFTER_SECONDS)
-    return set(
-        contact.offers.filter(
-            state__in=[Offer.State.DECLINED, Offer.State.TIMED_OUT], responded_at__gte=since
-        ).values_list("agent_id", flat=True)
-    )
+    refusers: dict[int, set[int]] = {pk: set() for pk in contact_ids}
+    for contact_id, agent_id in Offer.objects.filter(
+        contact_id__in=contact_ids,
+        state__in=[Offer.State.DECLINED, Offer.State.TIMED_OUT],
+        responded_at__gte=since,
+    ).values_list("contact_id", "agent_id"):
+        refusers[contact_id].add(agent_id)
+    return refusers
 
 
 # pg_advisory_xact_lock key for the router's turn ("120" in ASCII).
@@ -243,114 +249,152 @@ DISPATCH_LOCK_KEY = 0x313230
 
 
 def _take_dispatch_turn() -> None:
-    """Let one router at a time make an offer, until its transaction ends.
+    """Let one router at a time pair contacts with agents, until its transaction ends.
 
-    Without it a router skips the contact another one has locked, and when that other offer
-    then fails (its agent was taken) a newer contact has been offered before the older one.
-    The turn lasts one offer, never a pass."""
+    Only routers make offers, so inside the turn what a router reads of pending offers stays
+    true until it commits: it never offers a contact or an agent another router is offering,
+    and never skips an older contact that another router holds."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
 
 
-def _dispatch_pass() -> list[Offer]:
-    """One pass over the waiting contacts, oldest (and assisted) first, each offered to the
-    longest-idle eligible agent still free in this pass.
+@dataclass
+class _Pair:
+    contact: Contact
+    agent: Agent
+    queue: Queue
 
-    The order and the free agents are read once per pass, without locks; each offer is its
-    own short transaction, which locks the contact and the agent and checks again that both
-    are still free (another router may have taken either meanwhile), in the router's turn.
-    A pass costs one read of the queue, not one per offer, so a burst of chats is offered as
-    fast as agents can take them."""
-    now = timezone.now()
-    skill_ids, agents, agent_skills = _routing_snapshot()
-    offers: list[Offer] = []
-    for contact in _waiting_in_order(chunk=max(8, 2 * len(agents))):
+
+def _dispatch_pass() -> tuple[list[Offer], bool]:
+    """One pass over the waiting contacts, oldest (and assisted) first, each offered to the
+    longest-idle eligible agent still free in this pass: (the offers, whether another pass
+    may find more).
+
+    The whole pass is one short transaction in the router's turn, whatever the number of
+    offers: the free agents, their loads and the queue are read once, the pairs made in
+    memory, then the chosen contacts and agents locked (rows another transaction holds are
+    skipped: a citizen leaving, an agent changing presence) and checked again, and the
+    offers written together. So a burst of chats costs a few queries per pass, not per
+    offer, and the router keeps up however fast chats arrive."""
+    with transaction.atomic():
+        _take_dispatch_turn()
+        now = timezone.now()
+        skill_ids, agents, agent_skills = _routing_snapshot()
         if not agents:
-            break
-        for queue in _candidate_queues(contact, now):
-            required = _required_skill_ids(queue, contact, skill_ids)
-            skilled = [a for a in agents if required <= agent_skills[a.pk]]
-            if not skilled:
-                continue
-            refusers = _recent_refusers(contact, now)
-            offer = gone = None
-            for agent in skilled:
-                if agent.pk in refusers:
-                    continue
-                offer, gone = _offer_in_turn(contact, agent, queue)
-                if offer is not None or gone:
+            return [], False
+        loads = agent_loads([agent.pk for agent in agents])
+        pairs = _pairs(agents, agent_skills, skill_ids, loads, now)
+        if not pairs:
+            return [], False
+        kept = _still_free(pairs)
+        offers = _offers_create(kept, now)
+    # A pair lost to another transaction (the citizen left, the agent changed presence): the
+    # next pass pairs that contact again, as long as passes make progress (a row held for
+    # long would otherwise spin the router; the tick tries again).
+    return offers, bool(kept) and len(kept) < len(pairs)
+
+
+def _pairs(agents, agent_skills, skill_ids, loads, now) -> list[_Pair]:
+    free = list(agents)
+    pairs: list[_Pair] = []
+    for chunk in _waiting_in_order(chunk=max(8, 2 * len(agents))):
+        refusers = _recent_refusers([contact.pk for contact in chunk], now)
+        for contact in chunk:
+            if not free:
+                return pairs
+            for queue in _candidate_queues(contact, now):
+                required = _required_skill_ids(queue, contact, skill_ids)
+                agent = next(
+                    (
+                        a
+                        for a in free
+                        if required <= agent_skills[a.pk]
+                        and a.pk not in refusers[contact.pk]
+                        and agent_has_capacity(a, loads[a.pk], contact)
+                    ),
+                    None,
+                )
+                if agent is not None:
+                    pairs.append(_Pair(contact, agent, queue))
+                    free.remove(agent)
                     break
-                agents.remove(agent)  # taken meanwhile, or full: not again in this pass
-            if offer is not None:
-                offers.append(offer)
-                agents.remove(offer.agent)
-            if offer is not None or gone:
-                break
-    return offers
+    return pairs
+
+
+def _still_free(pairs: list[_Pair]) -> list[_Pair]:
+    """The pairs whose contact still waits and whose agent is still available with room,
+    both locked until the offers are written."""
+    contacts = set(
+        rows_skip_locked(
+            Contact.objects.waiting().filter(pk__in=[pair.contact.pk for pair in pairs])
+        ).values_list("pk", flat=True)
+    )
+    agents = set(
+        rows_skip_locked(
+            Agent.objects.filter(
+                pk__in=[pair.agent.pk for pair in pairs], presence=Presence.AVAILABLE
+            )
+        ).values_list("pk", flat=True)
+    )
+    loads = agent_loads(list(agents))  # under the agents' locks: a transfer may have added
+    return [
+        pair
+        for pair in pairs
+        if pair.contact.pk in contacts
+        and pair.agent.pk in agents
+        and agent_has_capacity(pair.agent, loads[pair.agent.pk], pair.contact)
+    ]
 
 
 def _waiting_in_order(*, chunk: int, most: int = 200):
-    """The waiting contacts in routing order, read ``chunk`` at a time (a pass with three
-    free agents rarely needs more than the first few of a long queue)."""
+    """The waiting contacts in routing order, ``chunk`` at a time (a pass with three free
+    agents rarely needs more than the first few of a long queue)."""
     if not chunk:
         return
     seen: list[int] = []
     while len(seen) < most:
         rows = list(_waiting_contacts().exclude(pk__in=seen)[: min(chunk, most - len(seen))])
-        yield from rows
+        if rows:
+            yield rows
         if len(rows) < chunk:
             return
         seen.extend(row.pk for row in rows)
 
 
-def _offer_in_turn(contact: Contact, agent: Agent, queue: Queue) -> tuple[Offer | None, bool]:
-    """(the offer, or None; whether the contact has left the queue or was offered by
-    another router meanwhile)."""
-    with transaction.atomic():
-        _take_dispatch_turn()
-        still_waiting = rows_skip_locked(
-            Contact.objects.waiting()
-            .filter(pk=contact.pk)
-            .exclude(offers__state=Offer.State.PENDING)
-        ).exists()
-        if not still_waiting:
-            return None, True
-        offer = _try_offer(contact, agent, timezone.now())
-        if offer is not None and queue != contact.queue:
-            ContactEvent.objects.create(
-                contact=contact, type=ContactEvent.Type.OVERFLOWED, data={"queue": queue.code}
-            )
-        return offer, False
-
-
-def _try_offer(contact: Contact, agent: Agent, now: datetime) -> Offer | None:
-    locked = rows_skip_locked(
-        Agent.objects.filter(pk=agent.pk, presence=Presence.AVAILABLE)
-    ).first()
-    if locked is None or not agent_has_capacity(locked, agent_load(locked), contact):
-        return None
-    # Offered meanwhile by another router's pass (read before): inserting a second pending
-    # offer would wait on the unique index for the transaction accepting the first one, which
-    # then waits for this agent's row, held here: a deadlock. Only routers make offers, and
-    # they do it in turn, so what is read here stays true until this transaction ends.
-    if Offer.objects.filter(agent=locked, state=Offer.State.PENDING).exists():
-        return None
-    try:
-        with transaction.atomic():
-            offer = Offer.objects.create(
-                contact=contact, agent=locked, created_at=now, expires_at=now + offer_timeout()
-            )
-    except IntegrityError:
-        return None  # another router offered this contact or this agent a moment ago
-    if contact.offered_at is None:
-        contact.offered_at = now
-        contact.save(update_fields=["offered_at"])
-    ContactEvent.objects.create(
-        contact=contact, type=ContactEvent.Type.OFFERED, agent=locked, data={"offer": offer.pk}
+def _offers_create(pairs: list[_Pair], now: datetime) -> list[Offer]:
+    expires_at = now + offer_timeout()
+    offers = Offer.objects.bulk_create(
+        [
+            Offer(contact=pair.contact, agent=pair.agent, created_at=now, expires_at=expires_at)
+            for pair in pairs
+        ]
     )
-    notify.publish_offer_created(offer)
-    return offer
+    first_offers = [pair.contact for pair in pairs if pair.contact.offered_at is None]
+    if first_offers:
+        Contact.objects.filter(pk__in=[c.pk for c in first_offers]).update(offered_at=now)
+        for contact in first_offers:
+            contact.offered_at = now
+    events_ = [
+        ContactEvent(
+            contact=pair.contact,
+            type=ContactEvent.Type.OFFERED,
+            agent=pair.agent,
+            data={"offer": offer.pk},
+        )
+        for pair, offer in zip(pairs, offers, strict=True)
+    ]
+    events_ += [
+        ContactEvent(
+            contact=pair.contact, type=ContactEvent.Type.OVERFLOWED, data={"queue": pair.queue.code}
+        )
+        for pair in pairs
+        if pair.queue != pair.contact.queue
+    ]
+    ContactEvent.objects.bulk_create(events_)
+    for offer in offers:
+        notify.publish_offer_created(offer)
+    return offers
 
 
 def router_dispatch_soon() -> None:
@@ -401,7 +445,9 @@ async def _dispatch_while_asked(dispatcher: _Dispatcher) -> None:
 def router_dispatch() -> list[Offer]:
     """Offer waiting contacts to eligible agents until no pair is left."""
     offers: list[Offer] = []
-    while batch := _dispatch_pass():
+    again = True
+    while again:
+        batch, again = _dispatch_pass()
         offers.extend(batch)
     return offers
 
@@ -799,23 +845,32 @@ def queue_position(contact: Contact, *, servers: int | None = None) -> tuple[int
     return position, round(position * _seconds_per_place(contact.queue, servers))
 
 
-def _announcement_claim(contact: Contact, position: int, eta: int) -> bool:
+def _announcement_claim(contact: Contact, position: int, eta: int, *, first: bool = True) -> bool:
     """True for the one caller (in any process) that announces this change to the citizen:
-    the last announcement is kept on the contact and moved with one conditional UPDATE."""
+    the last announcement is kept on the contact and moved with one conditional UPDATE.
+
+    ``first=False`` (the router tick): only a change to a place already told. The first
+    place is told by whoever puts the citizen before the queue: the enqueue, or the chat
+    page's hello once its socket is open; a tick in between would tell it twice."""
     if (contact.announced_position, contact.announced_eta) == (position, eta):
         return False
+    if not first and contact.announced_position is None:
+        return False
+    claim = Contact.objects.filter(pk=contact.pk)
+    if not first:
+        claim = claim.filter(announced_position__isnull=False)
     return bool(
-        Contact.objects.filter(pk=contact.pk)
-        .exclude(announced_position=position, announced_eta=eta)
-        .update(announced_position=position, announced_eta=eta)
+        claim.exclude(announced_position=position, announced_eta=eta).update(
+            announced_position=position, announced_eta=eta
+        )
     )
 
 
 def queue_positions_publish(
-    *, queue_ids: list[int] | None = None, contact_ids: set[int] | None = None
+    *, queue_ids: list[int] | None = None, contact_ids: set[int] | None = None, first: bool = False
 ) -> None:
     """Tell every waiting citizen (of ``contact_ids`` when given) where they stand, or that
-    no agent can serve them; each change once (see _announcement_claim)."""
+    no agent can serve them; each change once (see _announcement_claim, and ``first``)."""
     queues = Queue.objects.filter(is_active=True)
     if queue_ids is not None:
         queues = queues.filter(pk__in=[q for q in queue_ids if q])
@@ -835,18 +890,19 @@ def queue_positions_publish(
                 servers[contact.language] = agents_logged_in_for(queue, contact.language)
             if servers[contact.language] == 0:
                 _announce_no_agents(contact)
-            elif _announcement_claim(contact, position, eta):
+            elif _announcement_claim(contact, position, eta, first=first):
                 notify.publish_queue_position(contact, position=position, eta_seconds=eta)
 
 
 def citizen_queue_status(contact: Contact) -> tuple[int | None, int | None, bool]:
     """(position, estimated wait, no agent logged in) for a citizen's page that just opened
-    its socket. The place told is recorded as announced, so the router tick does not send the
-    same again; "no agents" is left to the tick, which records it and offers a call-back."""
+    its socket. What it tells is recorded as announced, so the router tick does not send the
+    same again and does send the next change."""
     if contact.state != Contact.State.WAITING or not contact.queue_id:
         return None, None, False
     servers = agents_logged_in_for(contact.queue, contact.language)
     if servers == 0:
+        _no_agents_claim(contact)
         return None, None, True  # a place in a queue nobody serves would mislead
     place = queue_position(contact, servers=servers if contact.language == "ko" else None)
     if place is None:
@@ -860,11 +916,18 @@ def _announce_no_agents(contact: Contact) -> None:
 
     The position is withheld meanwhile; once an agent is back it is sent again.
     """
+    if _no_agents_claim(contact):
+        notify.publish_no_agents(contact)
+
+
+def _no_agents_claim(contact: Contact) -> bool:
+    """Record (once) that this citizen is told nobody can answer; True for the one caller
+    that tells it."""
     if not _announcement_claim(contact, *NO_AGENTS_ANNOUNCED):
-        return
+        return False
     if not contact.events.filter(type=ContactEvent.Type.NO_AGENTS).exists():
         ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.NO_AGENTS)
-    notify.publish_no_agents(contact)
+    return True
 
 
 def queue_counts_publish() -> None:
