@@ -388,6 +388,9 @@ ROUTING_REOFFER_AFTER_SECONDS = env_int("ROUTING_REOFFER_AFTER_SECONDS", 60)
 # the events it publishes then reach that process's sockets even on the in-memory layer.
 ROUTER_TICKER = env_bool("ROUTER_TICKER", True)
 ROUTER_TICK_SECONDS = float(env_int("ROUTER_TICK_MS", 1000)) / 1000
+# Sign-outs of closed consoles, abandoned chats and wrap-up limits (grace periods of tens of
+# seconds) are checked this often, not every tick: each tick runs beside live conversations.
+ROUTER_HOUSEKEEPING_SECONDS = env_int("ROUTER_HOUSEKEEPING_SECONDS", 5)
 # Knowledge suggestions for the conversation a console shows wait this long after a citizen's
 # message, so a burst of messages gives one search (off the message's own path).
 KNOWLEDGE_SUGGEST_DELAY_SECONDS = float(env_int("KNOWLEDGE_SUGGEST_DELAY_MS", 800)) / 1000

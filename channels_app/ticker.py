@@ -49,10 +49,25 @@ async def router_turn() -> bool:
     if not await db_call(job_claim)("router", settings.ROUTER_TICK_SECONDS * 0.8):
         return False
     try:
-        await db_call(router_tick)()
+        await db_call(router_tick)(housekeeping=await _housekeeping_turn())
     except Exception:
         logger.exception("router tick failed; trying again next tick")
     return True
+
+
+_housekeeping_asked_at: float | None = None
+
+
+async def _housekeeping_turn() -> bool:
+    """Whether this tick also does the housekeeping: asked of the shared scheduler at most
+    once per ROUTER_HOUSEKEEPING_SECONDS by each process (a claim that fails is a query)."""
+    global _housekeeping_asked_at
+    now = time.monotonic()
+    period = settings.ROUTER_HOUSEKEEPING_SECONDS
+    if _housekeeping_asked_at is not None and now - _housekeeping_asked_at < period:
+        return False
+    _housekeeping_asked_at = now
+    return await db_call(job_claim)("router-housekeeping", period * 0.8)
 
 
 async def sockets_tick(last_run: float | None) -> float | None:

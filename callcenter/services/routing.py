@@ -930,24 +930,37 @@ def _no_agents_claim(contact: Contact) -> bool:
     return True
 
 
-def queue_counts_publish() -> None:
+def queue_counts_publish(waiting: dict[int, int] | None = None) -> None:
     """Tell the consoles how many wait in each queue, when that changed (compared with what
-    any process last told them)."""
+    any process last told them). ``waiting``: waiting_by_queue(), when the caller has it."""
     counts = dict.fromkeys(Queue.objects.filter(is_active=True).values_list("pk", flat=True), 0)
-    counts.update(waiting_by_queue())
+    counts.update(waiting_by_queue() if waiting is None else waiting)
     told = {str(queue): n for queue, n in counts.items()}  # JSON keys are strings
     if job_state_swap("router", "queue_counts", told) != told:
         notify.publish_queue_counts(counts)
 
 
-def router_tick() -> None:
-    """One beat of the router loop: sign out closed consoles, drop abandoned chats, expire,
-    wrap up, offer, announce positions and counts."""
+def router_housekeeping() -> None:
+    """What only needs doing every few seconds: forget dead processes' sockets, sign out
+    agents whose console has been closed, drop abandoned chats, end overdue wrap-ups (their
+    limits are tens of seconds or more)."""
     sockets_forget_stale()
     agents_sign_out_closed_consoles()
     chats_abandon_gone()
-    offers_expire()
     wrapups_expire()
-    router_dispatch()
-    queue_positions_publish()
-    queue_counts_publish()
+
+
+def router_tick(*, housekeeping: bool = True) -> None:
+    """One beat of the router loop: expire offers, offer, announce positions and counts; and,
+    with ``housekeeping`` (every ROUTER_HOUSEKEEPING_SECONDS in the loop), router_housekeeping.
+
+    With nobody waiting a beat costs a few queries: the beat runs beside live conversations
+    in the same processes, and every query it makes delays their messages a little."""
+    if housekeeping:
+        router_housekeeping()
+    offers_expire()
+    waiting = waiting_by_queue()
+    if waiting:
+        router_dispatch()
+        queue_positions_publish(queue_ids=list(waiting))
+    queue_counts_publish(waiting)

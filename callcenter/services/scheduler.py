@@ -44,7 +44,11 @@ def job_claim(name: str, every_seconds: float) -> bool:
 
 def job_state_swap(name: str, key: str, value):
     """Store ``value`` under ``key`` in the job's shared state; returns what was there (None
-    when nothing). Row-locked, so two processes swapping at once see each other's value."""
+    when nothing). Row-locked, so two processes swapping at once see each other's value; a
+    value already stored is only read (the router loop swaps every tick, mostly the same)."""
+    stored = ScheduledJob.objects.filter(name=name).values_list("state", flat=True).first()
+    if stored is not None and key in stored and stored[key] == value:
+        return value
     with transaction.atomic():
         job, _created = ScheduledJob.objects.select_for_update().get_or_create(
             name=name, defaults={"next_run_at": timezone.now()}

@@ -219,3 +219,18 @@ def test_a_new_chat_is_offered_before_its_page_has_connected(korean, chat_queue)
     contact = citizen_chat(page_open=False, seen_seconds_ago=0)
     routing.router_tick()
     assert Offer.objects.filter(contact=contact, agent=agent, state=Offer.State.PENDING).exists()
+
+
+def test_a_tick_without_housekeeping_leaves_sign_outs_to_the_next_housekeeping(korean, chat_queue):
+    """The loop's beats in between only expire offers, offer and announce; the sign-out of a
+    closed console waits for the housekeeping beat (ROUTER_HOUSEKEEPING_SECONDS)."""
+    agent = available_agent(korean)
+    close_console(agent, seconds_ago=31)
+
+    routing.router_tick(housekeeping=False)
+    agent.refresh_from_db()
+    assert agent.presence == Presence.AVAILABLE
+
+    routing.router_tick(housekeeping=True)
+    agent.refresh_from_db()
+    assert agent.presence == Presence.OFFLINE
