@@ -100,8 +100,9 @@ _executor_loops: weakref.WeakSet = weakref.WeakSet()
 
 
 def executor_ensure(loop: asyncio.AbstractEventLoop) -> None:
-    """Give the loop ASGI_THREADS worker threads for database calls (asyncio's default is
-    cores + 4: six here, shared by every socket, the dispatcher and the router tick)."""
+    """Give the loop ASGI_THREADS worker threads for database calls, shared by every
+    socket, the dispatcher and the router tick (asyncio's default, cores + 4, is more than
+    a process gains from: see the setting)."""
     if loop in _executor_loops or settings.ASGI_THREADS <= 0:
         return
     _executor_loops.add(loop)
