@@ -509,13 +509,12 @@ def offer_decline(*, offer_id: int, agent: Agent) -> None:
 def offers_expire() -> int:
     """Time out unanswered offers: the agent goes 'not responding', the contact moves on."""
     now = timezone.now()
+    overdue = Offer.objects.filter(state=Offer.State.PENDING, expires_at__lte=now)
+    if not overdue.exists():  # every tick asks; one query, not a locking transaction
+        return 0
     expired = 0
     with transaction.atomic():
-        for offer in rows_skip_locked(
-            Offer.objects.filter(state=Offer.State.PENDING, expires_at__lte=now).select_related(
-                "agent"
-            )
-        ):
+        for offer in rows_skip_locked(overdue.select_related("agent")):
             offer_close(offer, Offer.State.TIMED_OUT, now, reason="timeout")
             agent_set_presence(
                 agent=offer.agent,
