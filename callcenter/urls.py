@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from callcenter import callback_views, console, views
 from callcenter.forms import LoginForm
-from channels_app import twilio_webhooks, webchat
+from channels_app import twilio_voice, twilio_webhooks, webchat
 from knowledge import api as knowledge_api
 from knowledge import urls as knowledge_urls
 
@@ -87,6 +87,10 @@ urlpatterns = [
     path("department/", include("tickets.urls_department")),
     path("open311/v2/", include("channels_app.open311.urls")),
     path("twilio/sms/status/", twilio_webhooks.sms_status_callback, name="twilio-sms-status"),
+    path("twilio/voice/incoming", twilio_voice.voice_incoming, name="twilio-voice-incoming"),
+    path("twilio/voice/menu", twilio_voice.voice_menu, name="twilio-voice-menu"),
+    path("twilio/voice/language", twilio_voice.voice_language, name="twilio-voice-language"),
+    path("twilio/voice/wait", twilio_voice.voice_wait, name="twilio-voice-wait"),
     path("", include("tickets.urls_public")),
     path("admin/", admin.site.urls),
 ]

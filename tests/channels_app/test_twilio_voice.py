@@ -1,0 +1,220 @@
+"""The phone line's IVR: Twilio's signed voice webhooks answered with TwiML.
+
+Requests are signed with Twilio's own algorithm (``RequestValidator.compute_signature``)
+over the public URL, as Twilio does; the TwiML is parsed as XML and read verb by verb.
+"""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.conf import settings as django_settings
+from twilio.request_validator import RequestValidator
+
+from callcenter.models import Citizen, Contact, Presence, Skill
+from callcenter.services.presence import agent_set_presence
+from tests.factories import AgentFactory, QueueFactory, SkillFactory
+
+pytestmark = pytest.mark.django_db
+
+AUTH_TOKEN = "voice-test-token-" + "t" * 15
+CALL_SID = "CA" + "1" * 32
+
+
+@pytest.fixture(autouse=True)
+def twilio_account(settings):
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+
+
+@pytest.fixture
+def queues(db):
+    korean = SkillFactory(code="lang-ko", kind=Skill.Kind.LANGUAGE)
+    general = QueueFactory(code="general", name="일반", channels=["voice"])
+    general.required_skills.set([korean])
+    foreign = QueueFactory(code="foreign", name="외국어", channels=["voice", "webchat"])
+    return general, foreign
+
+
+def call_params(**extra) -> dict:
+    return {
+        "CallSid": CALL_SID,
+        "AccountSid": "AC" + "a" * 32,
+        "From": "+821012345678",
+        "To": "+8220120120",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        **extra,
+    }
+
+
+def signed_post(client, path, params, *, token=AUTH_TOKEN, signed_url=None, headers=True):
+    url = signed_url or django_settings.PUBLIC_BASE_URL + path
+    signature = RequestValidator(token).compute_signature(url, params)
+    extra = {"HTTP_X_TWILIO_SIGNATURE": signature} if headers else {}
+    return client.post(path, params, **extra)
+
+
+def twiml(response) -> ET.Element:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/xml")
+    root = ET.fromstring(response.content)  # noqa: S314 - our own TwiML
+    assert root.tag == "Response"
+    return root
+
+
+def says(element: ET.Element) -> list[tuple[str, str]]:
+    return [(say.get("language"), say.text) for say in element.iter("Say")]
+
+
+def test_an_incoming_call_is_greeted_in_korean_with_the_recording_notice_and_the_menu(
+    client, queues
+):
+    root = twiml(signed_post(client, "/twilio/voice/incoming", call_params()))
+    gather = root.find("Gather")
+    assert gather.get("action") == "/twilio/voice/menu"
+    assert gather.get("input") == "dtmf speech" and gather.get("numDigits") == "1"
+    assert gather.get("language") == "ko-KR"
+    spoken = " ".join(text for language, text in says(gather))
+    assert {language for language, _ in says(gather)} == {"ko-KR"}
+    assert "녹음" in spoken  # the recording notice, before anything is recorded
+    for option in ("1번", "2번", "3번", "0번"):
+        assert option in spoken
+    # Silence: Twilio follows the Redirect after the Gather.
+    assert root.find("Redirect").text == "/twilio/voice/menu?attempt=1"
+
+    contact = Contact.objects.get(provider_id=CALL_SID)
+    assert contact.channel == "voice" and contact.direction == "inbound"
+    assert contact.citizen.phone == "+821012345678"
+
+
+def test_a_retried_webhook_or_a_known_caller_makes_no_second_contact_or_citizen(client, queues):
+    known = Citizen.objects.create(name="홍길동", phone="+821012345678")
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    contact = Contact.objects.get(provider_id=CALL_SID)
+    assert contact.citizen == known
+    assert Citizen.objects.count() == 1
+
+
+def test_a_withheld_number_is_a_call_without_a_citizen(client, queues):
+    twiml(signed_post(client, "/twilio/voice/incoming", call_params(From="anonymous")))
+    assert Contact.objects.get(provider_id=CALL_SID).citizen is None
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["tampered parameter", "signed for another URL", "no signature", "another account's token"],
+)
+def test_a_request_twilio_did_not_sign_is_refused_and_stores_nothing(client, queues, case):
+    params = call_params()
+    path = "/twilio/voice/incoming"
+    if case == "tampered parameter":
+        url = django_settings.PUBLIC_BASE_URL + path
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+        response = client.post(
+            path, {**params, "From": "+821099999999"}, HTTP_X_TWILIO_SIGNATURE=signature
+        )
+    elif case == "signed for another URL":
+        response = signed_post(client, path, params, signed_url="https://evil.example" + path)
+    elif case == "no signature":
+        response = signed_post(client, path, params, headers=False)
+    else:
+        response = signed_post(client, path, params, token="another-token")
+    assert response.status_code == 403
+    assert not Contact.objects.exists() and not Citizen.objects.exists()
+
+
+def test_zero_or_the_word_for_an_agent_queues_the_call_with_a_wait_url(client, queues):
+    general, _ = queues
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    root = twiml(signed_post(client, "/twilio/voice/menu", call_params(SpeechResult="상담원 연결")))
+    enqueue = root.find("Enqueue")
+    assert enqueue.text == "general"
+    assert enqueue.get("waitUrl") == "/twilio/voice/wait"
+    assert says(root)[0][0] == "ko-KR"
+    contact = Contact.objects.get(provider_id=CALL_SID)
+    assert contact.queue == general and contact.state == Contact.State.WAITING
+
+    # Pressing 0 again (a retried webhook) keeps the place in the queue.
+    queued_at = contact.queued_at
+    twiml(signed_post(client, "/twilio/voice/menu", call_params(Digits="0")))
+    contact.refresh_from_db()
+    assert contact.queued_at == queued_at
+
+
+def test_the_foreign_language_menu_speaks_each_option_in_its_own_language(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    root = twiml(signed_post(client, "/twilio/voice/menu", call_params(Digits="2")))
+    gather = root.find("Gather")
+    assert gather.get("action") == "/twilio/voice/language"
+    languages = [language for language, _ in says(gather)]
+    assert languages == ["en-US", "cmn-CN", "ja-JP", "vi-VN"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "say_language"),
+    [
+        ({"Digits": "1"}, "en", "en-US"),
+        ({"Digits": "2"}, "zh", "cmn-CN"),
+        ({"Digits": "3"}, "ja", "ja-JP"),
+        ({"Digits": "4"}, "vi", "vi-VN"),
+        ({"SpeechResult": "Tiếng Việt"}, "vi", "vi-VN"),
+    ],
+)
+def test_a_chosen_language_queues_the_call_for_the_foreign_language_team_in_that_language(
+    client, queues, answer, language, say_language
+):
+    _, foreign = queues
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    root = twiml(signed_post(client, "/twilio/voice/language", call_params(**answer)))
+    assert root.find("Enqueue").text == "foreign"
+    assert says(root)[0][0] == say_language
+    contact = Contact.objects.get(provider_id=CALL_SID)
+    assert (contact.queue, contact.language) == (foreign, language)
+
+
+def test_a_wrong_key_is_said_and_the_menu_comes_again_and_silence_reaches_an_agent(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    root = twiml(signed_post(client, "/twilio/voice/menu", call_params(Digits="7")))
+    assert "잘못" in says(root)[0][1]
+    assert root.find("Gather") is not None and root.find("Enqueue") is None
+
+    path = "/twilio/voice/menu?attempt=3"
+    root = twiml(signed_post(client, path, call_params()))  # three menus without an answer
+    assert root.find("Enqueue").text == "general"
+
+
+def test_sign_language_information_then_the_menu_again(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    root = twiml(signed_post(client, "/twilio/voice/menu", call_params(Digits="3")))
+    assert "수어" in says(root)[0][1]
+    assert root.find("Gather").get("action") == "/twilio/voice/menu"
+
+
+def test_the_wait_music_tells_the_place_in_the_callers_language(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/language", call_params(Digits="1"))
+    root = twiml(signed_post(client, "/twilio/voice/wait", call_params(QueuePosition="1")))
+    # Nobody who speaks English is logged in: the caller is told so, in English.
+    assert says(root)[0] == (
+        "en-US",
+        "No agent who speaks your language is available right now. Please hold.",
+    )
+    assert root.find("Pause").get("length") == "30"
+
+
+def test_the_wait_music_tells_a_korean_caller_their_place_and_wait(client, queues):
+    general, _ = queues
+    agent = AgentFactory(skills=list(general.required_skills.all()))
+    agent_set_presence(agent=agent, presence=Presence.BREAK, reason="교육", dispatch=False)
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    root = twiml(signed_post(client, "/twilio/voice/wait", call_params(QueuePosition="1")))
+    language, text = says(root)[0]
+    assert language == "ko-KR"
+    assert text.startswith("고객님의 대기 순서는 1번째이며")
+
+
+def test_a_menu_answer_for_a_call_we_never_saw_is_404(client, queues):
+    response = signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    assert response.status_code == 404
+    assert not Contact.objects.exists()
