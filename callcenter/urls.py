@@ -91,6 +91,7 @@ urlpatterns = [
     path("twilio/voice/menu", twilio_voice.voice_menu, name="twilio-voice-menu"),
     path("twilio/voice/language", twilio_voice.voice_language, name="twilio-voice-language"),
     path("twilio/voice/wait", twilio_voice.voice_wait, name="twilio-voice-wait"),
+    path("twilio/voice/status", twilio_voice.voice_status, name="twilio-voice-status"),
     path("", include("tickets.urls_public")),
     path("admin/", admin.site.urls),
 ]

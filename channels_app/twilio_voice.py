@@ -13,6 +13,8 @@ anything is read or stored; a forged or tampered one gets 403. The flow:
   speaks it, and every later prompt is in that language.
 - ``POST /twilio/voice/wait``: Twilio's ``waitUrl`` while the caller is in the ``<Enqueue>``:
   the place in the queue and the estimated wait, in the caller's language, about every 30 s.
+- ``POST /twilio/voice/status``: the call's status callback (set on the phone number in
+  Twilio): a call that is over ends its contact; a hang-up while waiting is an abandonment.
 
 Prompts are a catalogue per language (what the caller hears), not page text: each language
 names the Twilio ``<Say>`` voice language that speaks it.
@@ -276,3 +278,16 @@ def voice_wait(request: HttpRequest) -> HttpResponse:
         )
     response.pause(length=WAIT_ANNOUNCE_SECONDS)
     return _twiml(response)
+
+
+@csrf_exempt
+@require_POST
+def voice_status(request: HttpRequest) -> HttpResponse:
+    """Twilio's status callback for a call: 204 whatever it changed (a call we never saw
+    included: Twilio has nothing to retry)."""
+    if not twilio_signature_valid(request):
+        return _forbidden()
+    calls.call_status_record(
+        call_sid=request.POST.get("CallSid", ""), status=request.POST.get("CallStatus", "")
+    )
+    return HttpResponse(status=204)

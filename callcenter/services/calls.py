@@ -12,7 +12,7 @@ from phonenumber_field.phonenumber import to_python
 
 from callcenter.models import Channel, Citizen, Contact, Queue
 from callcenter.services.contacts import citizen_find_or_create, contact_create
-from callcenter.services.routing import contact_enqueue
+from callcenter.services.routing import contact_end, contact_enqueue
 
 # The queue a call waits in, by the language the caller chose (the demo's codes).
 KOREAN_QUEUE = "general"
@@ -76,3 +76,19 @@ def call_enqueue(*, contact: Contact, language: str) -> Queue:
         queue = call_queue_for(language)
         contact_enqueue(contact=contact, queue=queue, announce=False)
     return queue
+
+
+# Twilio's CallStatus values that mean the call is over.
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+def call_status_record(*, call_sid: str, status: str) -> Contact | None:
+    """Twilio's status callback: a call that is over ends its contact (a caller who hangs up
+    while waiting has abandoned the queue; one who was talking goes to wrap-up). Statuses
+    before the end change nothing, and callbacks that come twice or late leave the contact
+    as the first final one left it (contact_end only ends an open contact). None: a call we
+    never answered."""
+    contact = call_for_sid(call_sid)
+    if contact is None or status not in FINAL_CALL_STATUSES:
+        return contact
+    return contact_end(contact=contact, by="citizen")

@@ -35,6 +35,7 @@ from callcenter.models import (
     OPEN_CONTACT_STATES,
     REALTIME_CHANNELS,
     Agent,
+    Channel,
     Contact,
     ContactEvent,
     Message,
@@ -536,6 +537,19 @@ def _system_message(contact: Contact, text: str, **params) -> Message:
     return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=line)
 
 
+# The line a conversation's end leaves in it: [a call?][ended by the citizen?].
+_END_LINES = {
+    False: {
+        True: gettext_noop("The citizen has ended the chat."),
+        False: gettext_noop("The chat has ended."),
+    },
+    True: {
+        True: gettext_noop("The caller has hung up."),
+        False: gettext_noop("The call has ended."),
+    },
+}
+
+
 def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Contact:
     """End a conversation. A waiting contact the citizen leaves is abandoned.
 
@@ -566,12 +580,7 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             agent=contact.agent,
             data={"by": by},
         )
-        _system_message(
-            contact,
-            gettext_noop("The citizen has ended the chat.")
-            if by == "citizen"
-            else gettext_noop("The chat has ended."),
-        )
+        _system_message(contact, _END_LINES[contact.channel == Channel.VOICE][by == "citizen"])
         notify.publish_chat_ended(contact, by=by)
         if contact.agent_id:
             notify.publish_contact_updated(contact)

@@ -218,3 +218,60 @@ def test_a_menu_answer_for_a_call_we_never_saw_is_404(client, queues):
     response = signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
     assert response.status_code == 404
     assert not Contact.objects.exists()
+
+
+# --- status callbacks ---------------------------------------------------------------------
+def status(client, call_status, **extra):
+    return signed_post(client, "/twilio/voice/status", call_params(CallStatus=call_status, **extra))
+
+
+def test_a_caller_who_hangs_up_while_waiting_has_abandoned_and_late_callbacks_change_nothing(
+    client, queues
+):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    assert status(client, "completed", CallDuration="42").status_code == 204
+    contact = Contact.objects.get(provider_id=CALL_SID)
+    assert contact.state == Contact.State.ABANDONED
+    ended_at = contact.ended_at
+    line = contact.messages.get(sender="system")
+    assert line.text == "민원인이 전화를 끊었습니다."
+
+    # The same callback again, then an earlier status arriving late: the same final state.
+    for late in ("completed", "ringing", "in-progress"):
+        assert status(client, late).status_code == 204
+    contact.refresh_from_db()
+    assert (contact.state, contact.ended_at) == (Contact.State.ABANDONED, ended_at)
+    assert contact.messages.filter(sender="system").count() == 1
+
+
+@pytest.mark.parametrize("final", ["busy", "no-answer", "failed", "canceled"])
+def test_every_final_status_ends_a_waiting_call_as_abandoned(client, queues, final):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    status(client, final)
+    assert Contact.objects.get(provider_id=CALL_SID).state == Contact.State.ABANDONED
+
+
+def test_a_call_that_ends_while_an_agent_talks_goes_to_wrap_up(client, queues):
+    general, _ = queues
+    agent = AgentFactory(skills=list(general.required_skills.all()))
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    contact = Contact.objects.get(provider_id=CALL_SID)
+    Contact.objects.filter(pk=contact.pk).update(agent=agent, answered_at=contact.queued_at)
+    status(client, "completed")
+    contact.refresh_from_db()
+    assert contact.state == Contact.State.WRAPUP and not contact.abandoned
+
+
+def test_status_callbacks_must_be_signed_and_unknown_calls_are_acknowledged(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    forged = client.post("/twilio/voice/status", call_params(CallStatus="completed"))
+    assert forged.status_code == 403
+    assert Contact.objects.get(provider_id=CALL_SID).state == Contact.State.WAITING
+    other = signed_post(
+        client, "/twilio/voice/status", call_params(CallSid="CA" + "9" * 32, CallStatus="busy")
+    )
+    assert other.status_code == 204
