@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from callcenter import callback_views, console, views
 from callcenter.forms import LoginForm
-from channels_app import twilio_voice, twilio_webhooks, webchat
+from channels_app import softphone, twilio_voice, twilio_webhooks, webchat
 from knowledge import api as knowledge_api
 from knowledge import urls as knowledge_urls
 
@@ -72,6 +72,7 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("faq/", include(knowledge_urls.faq_urlpatterns)),
     path("api/knowledge/search", knowledge_api.search, name="knowledge-search"),
+    path("api/voice/token", softphone.voice_token, name="voice-token"),
     path(
         "api/knowledge/articles/<int:article_id>/use",
         knowledge_api.article_use,
