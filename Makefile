@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links in SMS, surveys and Open311 answers; follows PORT unless set.
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run devenv test install lint messages bench bench-tickets clean
+.PHONY: run devenv test install lint messages bench bench-tickets bench-voice clean
 
 $(PIP_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,3 +54,7 @@ bench: install
 
 bench-tickets: install
 	$(PY) bench/tickets.py
+
+# The phone webhooks (signed, two processes) beside a bare view of this project.
+bench-voice: install
+	$(PY) bench/voice.py
