@@ -706,6 +706,7 @@ class CallbackRequest(models.Model):
         CHAT = "chat", _("Chat without a free agent")
         SURVEY = "survey", _("Happy call")
         DEPARTMENT_ANSWER = "department_answer", _("Department's answer")
+        PHONE_QUEUE = "phone_queue", _("Caller waiting in the phone queue")
 
     class Result(models.TextChoices):
         REACHED = "reached", _("Reached the citizen")

@@ -391,6 +391,8 @@ if VOICE_BACKEND == "twilio" and not (
         "VOICE_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET "
         "and TWILIO_TWIML_APP_SID."
     )
+# A caller who has waited this long hears, with their place, "press 1 to be called back".
+VOICE_CALLBACK_OFFER_SECONDS = env_int("VOICE_CALLBACK_OFFER_SECONDS", 120)
 # Lifetime of an agent's Voice SDK token; the console asks for a new one before it ends.
 VOICE_TOKEN_TTL_SECONDS = env_int("VOICE_TOKEN_TTL_SECONDS", 600)
 if MESSAGING_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):

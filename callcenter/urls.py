@@ -93,6 +93,8 @@ urlpatterns = [
     path("twilio/voice/language", twilio_voice.voice_language, name="twilio-voice-language"),
     path("twilio/voice/wait", twilio_voice.voice_wait, name="twilio-voice-wait"),
     path("twilio/voice/status", twilio_voice.voice_status, name="twilio-voice-status"),
+    path("twilio/voice/callback", twilio_voice.voice_callback, name="twilio-voice-callback"),
+    path("twilio/voice/queue-exit", twilio_voice.voice_queue_exit, name="twilio-voice-queue-exit"),
     path("", include("tickets.urls_public")),
     path("admin/", admin.site.urls),
 ]

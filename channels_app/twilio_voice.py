@@ -13,6 +13,10 @@ anything is read or stored; a forged or tampered one gets 403. The flow:
   speaks it, and every later prompt is in that language.
 - ``POST /twilio/voice/wait``: Twilio's ``waitUrl`` while the caller is in the ``<Enqueue>``:
   the place in the queue and the estimated wait, in the caller's language, about every 30 s.
+- ``POST /twilio/voice/callback``: past VOICE_CALLBACK_OFFER_SECONDS the wait music offers a
+  call-back ("press 1"): the request goes to the call-back work list with the calling number,
+  and the caller leaves the queue; ``/twilio/voice/queue-exit`` (the Enqueue's action) then
+  ends the call politely.
 - ``POST /twilio/voice/status``: the call's status callback (set on the phone number in
   Twilio): a call that is over ends its contact; a hang-up while waiting is an abandonment.
 
@@ -48,6 +52,8 @@ class Prompts:
     position: str  # {position}, {minutes}
     no_agents: str
     unavailable: str
+    callback_offer: str
+    callback_taken: str
 
 
 PROMPTS = {
@@ -57,6 +63,9 @@ PROMPTS = {
         position="고객님의 대기 순서는 {position}번째이며, 예상 대기 시간은 약 {minutes}분입니다.",
         no_agents="지금은 상담 가능한 상담원이 없습니다. 잠시만 기다려 주십시오.",
         unavailable="죄송합니다. 지금은 전화 상담을 받을 수 없습니다. 잠시 후 다시 걸어 주십시오.",
+        callback_offer="기다리지 않고 상담원의 전화를 받으시려면 1번을 눌러 주십시오.",
+        callback_taken="콜백 요청이 접수되었습니다. "
+        "상담원이 지금 거신 번호로 전화드리겠습니다. 감사합니다.",
     ),
     "en": Prompts(
         say_language="en-US",
@@ -65,6 +74,9 @@ PROMPTS = {
         "The estimated wait is about {minutes} minutes.",
         no_agents="No agent who speaks your language is available right now. Please hold.",
         unavailable="Sorry, we cannot take calls right now. Please call again later.",
+        callback_offer="To be called back instead of waiting, press 1.",
+        callback_taken="Your call-back request is received. An agent will call this number. "
+        "Thank you.",
     ),
     "zh": Prompts(
         say_language="cmn-CN",
@@ -72,6 +84,8 @@ PROMPTS = {
         position="您前面还有{position}位，预计等待时间约{minutes}分钟。",
         no_agents="目前没有可以使用您的语言的客服人员，请稍候。",
         unavailable="抱歉，现在无法接听电话，请稍后再拨。",
+        callback_offer="如需客服人员回电而不必等待，请按1。",
+        callback_taken="已收到您的回电请求，客服人员将拨打您现在的号码。谢谢。",
     ),
     "ja": Prompts(
         say_language="ja-JP",
@@ -79,6 +93,8 @@ PROMPTS = {
         position="お客様の順番は{position}番目です。待ち時間は約{minutes}分です。",
         no_agents="ただいま対応できるオペレーターがおりません。しばらくお待ちください。",
         unavailable="申し訳ございません。ただいまお電話をお受けできません。",
+        callback_offer="お待ちいただかずに折り返しのお電話をご希望の方は1番を押してください。",
+        callback_taken="折り返しのご依頼を承りました。この番号にオペレーターからお電話します。",
     ),
     "vi": Prompts(
         say_language="vi-VN",
@@ -86,6 +102,8 @@ PROMPTS = {
         position="Bạn đang ở vị trí số {position}. Thời gian chờ dự kiến khoảng {minutes} phút.",
         no_agents="Hiện chưa có nhân viên nói ngôn ngữ của bạn. Vui lòng chờ.",
         unavailable="Xin lỗi, hiện chúng tôi không thể nhận cuộc gọi. Vui lòng gọi lại sau.",
+        callback_offer="Để được gọi lại thay vì chờ, xin nhấn phím 1.",
+        callback_taken="Yêu cầu gọi lại đã được ghi nhận. Nhân viên sẽ gọi lại số này. Cảm ơn bạn.",
     ),
 }
 
@@ -160,7 +178,11 @@ def _enqueue(response: VoiceResponse, contact, language: str) -> VoiceResponse:
         return response
     response.say(prompts.queued, language=prompts.say_language)
     response.enqueue(
-        queue.code, wait_url=reverse("twilio-voice-wait"), wait_url_method="POST", method="POST"
+        queue.code,
+        action=reverse("twilio-voice-queue-exit"),
+        method="POST",
+        wait_url=reverse("twilio-voice-wait"),
+        wait_url_method="POST",
     )
     return response
 
@@ -265,15 +287,74 @@ def voice_wait(request: HttpRequest) -> HttpResponse:
         return _twiml(response)
     prompts = PROMPTS.get(contact.language, PROMPTS["ko"])
     position, eta, no_agents = routing.citizen_queue_status(contact)
+    # Past VOICE_CALLBACK_OFFER_SECONDS the announcement and the music are a Gather: 1 asks
+    # for a call-back (any time while they play).
+    target = response
+    if calls.call_callback_offered(contact):
+        target = Gather(
+            input="dtmf", num_digits=1, action=reverse("twilio-voice-callback"), method="POST"
+        )
+        response.append(target)
     if no_agents:
-        response.say(prompts.no_agents, language=prompts.say_language)
+        target.say(prompts.no_agents, language=prompts.say_language)
     elif position is not None:
         minutes = max(1, round((eta or 0) / 60))
-        response.say(
+        target.say(
             prompts.position.format(position=position, minutes=minutes),
             language=prompts.say_language,
         )
-    response.pause(length=WAIT_ANNOUNCE_SECONDS)
+    if target is not response:
+        target.say(prompts.callback_offer, language=prompts.say_language)
+    target.pause(length=WAIT_ANNOUNCE_SECONDS)
+    return _twiml(response)
+
+
+@csrf_exempt
+@require_POST
+def voice_callback(request: HttpRequest) -> HttpResponse:
+    """A key pressed during the wait music's call-back offer. 1: a call-back request, then
+    the caller leaves the queue (the Enqueue's action says goodbye); any other key: back to
+    the music, the place kept."""
+    if not twilio_signature_valid(request):
+        return _forbidden()
+    contact = calls.call_for_sid(request.POST.get("CallSid", ""))
+    response = VoiceResponse()
+    if contact is None or request.POST.get("Digits", "").strip()[:1] != "1":
+        response.redirect(reverse("twilio-voice-wait"), method="POST")
+        return _twiml(response)
+    prompts = PROMPTS.get(contact.language, PROMPTS["ko"])
+    try:
+        calls.call_callback_request(contact=contact)
+    except calls.CallError:
+        response.redirect(reverse("twilio-voice-wait"), method="POST")
+        return _twiml(response)
+    response.say(prompts.callback_taken, language=prompts.say_language)
+    response.leave()
+    return _twiml(response)
+
+
+# Twilio's QueueResult when the caller left the <Enqueue> with nobody to talk to.
+QUEUE_FAILURES = frozenset({"queue-full", "error", "system-error"})
+
+
+@csrf_exempt
+@require_POST
+def voice_queue_exit(request: HttpRequest) -> HttpResponse:
+    """The <Enqueue>'s action: what the call does once out of the queue. After a call-back
+    request (``leave``) it ends politely; a queue error ends the call with an apology; a
+    bridged call or a hang-up needs nothing."""
+    if not twilio_signature_valid(request):
+        return _forbidden()
+    result = request.POST.get("QueueResult", "")
+    response = VoiceResponse()
+    contact = calls.call_for_sid(request.POST.get("CallSid", ""))
+    prompts = PROMPTS.get(contact.language if contact else "ko", PROMPTS["ko"])
+    if result in QUEUE_FAILURES:
+        logger.error("call left the queue with %s", result)
+        response.say(prompts.unavailable, language=prompts.say_language)
+        response.hangup()
+    elif result == "leave":
+        response.hangup()
     return _twiml(response)
 
 

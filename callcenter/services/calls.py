@@ -6,12 +6,18 @@ so a retried webhook finds the contact it made before. The caller is the Citizen
 calling number; anonymous or unparseable numbers make a contact without a citizen.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
-from callcenter.models import Channel, Citizen, Contact, Queue
+from callcenter.models import CallbackRequest, Channel, Citizen, Contact, Queue
+from callcenter.services.callbacks import callback_request_create
 from callcenter.services.contacts import citizen_find_or_create, contact_create
+from callcenter.services.locking import row_locked
 from callcenter.services.routing import contact_end, contact_enqueue
 
 # The queue a call waits in, by the language the caller chose (the demo's codes).
@@ -92,3 +98,33 @@ def call_status_record(*, call_sid: str, status: str) -> Contact | None:
     if contact is None or status not in FINAL_CALL_STATUSES:
         return contact
     return contact_end(contact=contact, by="citizen")
+
+
+def call_callback_offered(contact: Contact) -> bool:
+    """Whether the wait music offers this caller a call-back: still waiting, long enough
+    (VOICE_CALLBACK_OFFER_SECONDS), and with a number to call back."""
+    if contact.state != Contact.State.WAITING or contact.queued_at is None:
+        return False
+    if contact.citizen_id is None or not contact.citizen.phone:
+        return False
+    waited = timezone.now() - contact.queued_at
+    return waited >= timedelta(seconds=settings.VOICE_CALLBACK_OFFER_SECONDS)
+
+
+def call_callback_request(*, contact: Contact) -> CallbackRequest:
+    """The waiting caller pressed 1: a call-back to the number they call from, in the queue
+    they waited in; the call leaves the queue (ended, not abandoned)."""
+    with transaction.atomic():
+        row_locked(contact, related=("citizen",))
+        if contact.state != Contact.State.WAITING:
+            raise CallError(_("The call is no longer waiting."))
+        if contact.citizen_id is None or not contact.citizen.phone:
+            raise CallError(_("The caller's number is withheld."))
+        request = callback_request_create(
+            phone=contact.citizen.phone,
+            source=CallbackRequest.Source.PHONE_QUEUE,
+            citizen=contact.citizen,
+            contact=contact,
+        )
+        contact_end(contact=contact, by="callback")
+    return request

@@ -5,12 +5,14 @@ over the public URL, as Twilio does; the TwiML is parsed as XML and read verb by
 """
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from callcenter.models import Citizen, Contact, Presence, Skill
+from callcenter.models import CallbackRequest, Citizen, Contact, Presence, Skill
 from callcenter.services.presence import agent_set_presence
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
 
@@ -275,3 +277,93 @@ def test_status_callbacks_must_be_signed_and_unknown_calls_are_acknowledged(clie
         client, "/twilio/voice/status", call_params(CallSid="CA" + "9" * 32, CallStatus="busy")
     )
     assert other.status_code == 204
+
+
+# --- the call-back offer in the queue -----------------------------------------------------
+def queued_call(client, **extra):
+    signed_post(client, "/twilio/voice/incoming", call_params(**extra))
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0", **extra))
+    return Contact.objects.get(provider_id=CALL_SID)
+
+
+def test_the_enqueue_says_where_to_go_once_the_caller_leaves_the_queue(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    root = twiml(signed_post(client, "/twilio/voice/menu", call_params(Digits="0")))
+    assert root.find("Enqueue").get("action") == "/twilio/voice/queue-exit"
+
+
+def test_a_short_wait_has_no_call_back_offer_a_long_one_has(client, queues, settings):
+    settings.VOICE_CALLBACK_OFFER_SECONDS = 120
+    contact = queued_call(client)
+    root = twiml(signed_post(client, "/twilio/voice/wait", call_params()))
+    assert root.find("Gather") is None
+
+    Contact.objects.filter(pk=contact.pk).update(queued_at=timezone.now() - timedelta(minutes=3))
+    root = twiml(signed_post(client, "/twilio/voice/wait", call_params()))
+    gather = root.find("Gather")
+    assert gather.get("action") == "/twilio/voice/callback" and gather.get("numDigits") == "1"
+    assert "1번" in says(gather)[-1][1]
+    assert gather.find("Pause") is not None  # the music plays inside it: 1 works any time
+
+
+def test_pressing_1_leaves_a_call_back_for_the_calling_number_and_ends_the_call_politely(
+    client, queues, settings
+):
+    settings.VOICE_CALLBACK_OFFER_SECONDS = 0
+    general, _ = queues
+    contact = queued_call(client)
+    root = twiml(signed_post(client, "/twilio/voice/callback", call_params(Digits="1")))
+    assert "콜백 요청이 접수" in says(root)[0][1]
+    assert root.find("Leave") is not None
+
+    request = CallbackRequest.objects.get()
+    assert (str(request.phone), request.queue, request.contact) == (
+        "+821012345678",
+        general,
+        contact,
+    )
+    assert request.source == CallbackRequest.Source.PHONE_QUEUE
+    contact.refresh_from_db()
+    assert contact.state == Contact.State.ENDED and not contact.abandoned
+
+    # Twilio then asks the Enqueue's action: goodbye, and the end leaves it as it is.
+    root = twiml(signed_post(client, "/twilio/voice/queue-exit", call_params(QueueResult="leave")))
+    assert root.find("Hangup") is not None
+    signed_post(client, "/twilio/voice/status", call_params(CallStatus="completed"))
+    contact.refresh_from_db()
+    assert contact.state == Contact.State.ENDED and not contact.abandoned
+
+    # A second press (a retried webhook) makes no second request.
+    root = twiml(signed_post(client, "/twilio/voice/callback", call_params(Digits="1")))
+    assert root.find("Redirect").text == "/twilio/voice/wait"
+    assert CallbackRequest.objects.count() == 1
+
+
+def test_another_key_or_a_withheld_number_keeps_the_caller_waiting(client, queues, settings):
+    settings.VOICE_CALLBACK_OFFER_SECONDS = 0
+    contact = queued_call(client, From="anonymous")
+    root = twiml(signed_post(client, "/twilio/voice/wait", call_params(From="anonymous")))
+    assert root.find("Gather") is None  # nobody to call back
+    for digits in ("5", "1"):
+        root = twiml(
+            signed_post(
+                client, "/twilio/voice/callback", call_params(Digits=digits, From="anonymous")
+            )
+        )
+        assert root.find("Redirect").text == "/twilio/voice/wait"
+    contact.refresh_from_db()
+    assert contact.state == Contact.State.WAITING
+    assert not CallbackRequest.objects.exists()
+
+
+def test_a_queue_error_ends_the_call_with_an_apology_in_the_callers_language(client, queues):
+    signed_post(client, "/twilio/voice/incoming", call_params())
+    signed_post(client, "/twilio/voice/language", call_params(Digits="3"))
+    root = twiml(
+        signed_post(client, "/twilio/voice/queue-exit", call_params(QueueResult="queue-full"))
+    )
+    assert says(root)[0][0] == "ja-JP" and root.find("Hangup") is not None
+    root = twiml(
+        signed_post(client, "/twilio/voice/queue-exit", call_params(QueueResult="bridged"))
+    )
+    assert len(root) == 0
