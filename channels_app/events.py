@@ -180,18 +180,21 @@ def calling_loop() -> asyncio.AbstractEventLoop | None:
     return loop
 
 
-# The last send queued per group on this process's loop: a group's events leave in the
-# order they were committed, while different groups are sent concurrently.
-_tails: dict[str, asyncio.Task] = {}
+# The last send queued per group, per event loop: a group's events leave in the order they
+# were committed, while different groups are sent concurrently. Per loop, because a task
+# can only wait for another of its own loop (several loops in one process: tests, threads).
+_tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _schedule(groups: list[str], payload: dict) -> None:
     layer = get_channel_layer()
+    loop = asyncio.get_running_loop()
+    tails: dict[str, asyncio.Task] = _tails.setdefault(loop, {})
     for group in groups:
-        previous = _tails.get(group)
-        task = asyncio.get_running_loop().create_task(_send(layer, group, payload, previous))
-        _tails[group] = task
-        task.add_done_callback(lambda done, group=group: _forget(group, done))
+        previous = tails.get(group)
+        task = loop.create_task(_send(layer, group, payload, previous))
+        tails[group] = task
+        task.add_done_callback(lambda done, group=group: _forget(tails, group, done))
 
 
 # Sends in flight per event loop: each holds a Redis connection, and the pool refuses more
@@ -214,6 +217,6 @@ async def _send(layer, group: str, payload: dict, previous: asyncio.Task | None)
         logger.exception("event %s to %s not sent", payload.get("type"), group)
 
 
-def _forget(group: str, task: asyncio.Task) -> None:
-    if _tails.get(group) is task:
-        del _tails[group]
+def _forget(tails: dict[str, asyncio.Task], group: str, task: asyncio.Task) -> None:
+    if tails.get(group) is task:
+        del tails[group]

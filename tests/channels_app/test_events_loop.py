@@ -62,3 +62,30 @@ def test_outside_an_event_loop_the_send_is_done_when_the_call_returns():
     assert events.calling_loop() is None
     events.broadcast(["plain"], {"type": "probe", "n": 1})
     assert async_to_sync(layer.receive)(channel)["n"] == 1
+
+
+def test_a_second_event_loop_does_not_wait_on_the_order_chain_of_another():
+    """Two loops in one process (threads, tests): a group's send on one loop must not wait
+    for a send still pending on the other, which that loop may never run again."""
+    import asyncio
+
+    first = asyncio.new_event_loop()
+
+    async def leave_one_pending() -> None:
+        events._schedule(["shared"], {"type": "probe", "n": 1})  # never awaited
+
+    first.run_until_complete(leave_one_pending())
+
+    async def send_on_a_second_loop() -> dict:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("shared", channel)
+        events._schedule(["shared"], {"type": "probe", "n": 2})
+        return await asyncio.wait_for(layer.receive(channel), timeout=5)
+
+    try:
+        assert asyncio.run(send_on_a_second_loop())["n"] == 2
+    finally:
+        for task in asyncio.all_tasks(first):
+            task.cancel()
+        first.close()
