@@ -109,6 +109,20 @@ def contacts_on(day: date) -> QuerySet[Contact]:
     return Contact.objects.filter(queued_at__gte=start, queued_at__lt=end)
 
 
+def queue_for_language(*, language: str, channel: str) -> Queue | None:
+    """The queue a contact in ``language`` waits in on ``channel``: Korean ones in the
+    channel's own queue (``chat`` for chats, ``general`` for calls), the others in the
+    foreign-language queue; without those, any active queue that takes the channel."""
+    korean = "chat" if channel != "voice" else "general"
+    code = korean if language == "ko" else "foreign"
+    queue = Queue.objects.filter(code=code, is_active=True).first()
+    if queue is None:
+        queue = next(
+            (q for q in Queue.objects.filter(is_active=True) if channel in q.channels), None
+        )
+    return queue
+
+
 def waiting_by_queue() -> dict[int, int]:
     """Contacts waiting right now, by queue id."""
     return dict(

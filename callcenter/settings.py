@@ -381,8 +381,12 @@ TWILIO_API_SECRET = env_str("TWILIO_API_SECRET")
 TWILIO_TWIML_APP_SID = env_str("TWILIO_TWIML_APP_SID")
 TWILIO_CALLER_ID = env_str("TWILIO_CALLER_ID")
 MESSAGING_BACKEND = env_choice("MESSAGING_BACKEND", "outbox", ("outbox", "console", "twilio"))
-# Calls: "simulated" (default: no Twilio account; `manage.py simulate_call` plays Twilio) or
-# "twilio" (agents' browsers get Voice SDK tokens: API key + secret + TwiML app needed).
+if MESSAGING_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+    raise ImproperlyConfigured(
+        "MESSAGING_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
+    )
+# Calls: "simulated" (default: no Twilio account, agents get no Voice SDK token) or "twilio"
+# (agents' browsers get Voice SDK tokens: API key + secret + TwiML app needed).
 VOICE_BACKEND = env_choice("VOICE_BACKEND", "simulated", ("simulated", "twilio"))
 if VOICE_BACKEND == "twilio" and not (
     TWILIO_ACCOUNT_SID and TWILIO_API_KEY and TWILIO_API_SECRET and TWILIO_TWIML_APP_SID
@@ -393,12 +397,8 @@ if VOICE_BACKEND == "twilio" and not (
     )
 # A caller who has waited this long hears, with their place, "press 1 to be called back".
 VOICE_CALLBACK_OFFER_SECONDS = env_int("VOICE_CALLBACK_OFFER_SECONDS", 120)
-# Lifetime of an agent's Voice SDK token; the console asks for a new one before it ends.
+# Lifetime of an agent's Voice SDK token.
 VOICE_TOKEN_TTL_SECONDS = env_int("VOICE_TOKEN_TTL_SECONDS", 600)
-if MESSAGING_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
-    raise ImproperlyConfigured(
-        "MESSAGING_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
-    )
 
 # --- Routing and chat ------------------------------------------------------------------------
 ROUTING_OFFER_TIMEOUT_SECONDS = env_int("ROUTING_OFFER_TIMEOUT_SECONDS", 20)

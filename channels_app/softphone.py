@@ -4,7 +4,7 @@
 ``VoiceGrant`` (incoming calls to the agent's client identity, outgoing through the
 configured TwiML app). The identity names the agent, never the person: ``agent-<id>``.
 With ``VOICE_BACKEND=simulated`` (no Twilio account) the answer says so and carries no
-token: the console shows the simulated softphone instead.
+token.
 """
 
 from datetime import timedelta

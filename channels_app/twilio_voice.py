@@ -28,14 +28,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callcenter.services import calls, routing
-from channels_app.twilio_webhooks import twilio_signature_valid
+from channels_app.twilio_webhooks import twilio_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -143,21 +141,22 @@ def _twiml(response: VoiceResponse) -> HttpResponse:
     return HttpResponse(str(response), content_type="text/xml; charset=utf-8")
 
 
-def _forbidden() -> HttpResponse:
-    return HttpResponseForbidden("Invalid Twilio signature.")
+def _menu(action: str, *, language: str, hints: str) -> Gather:
+    """A one-key menu that also takes speech in ``language``."""
+    return Gather(
+        input="dtmf speech",
+        num_digits=1,
+        action=reverse(action),
+        method="POST",
+        language=language,
+        timeout=5,
+        speech_timeout="auto",
+        hints=hints,
+    )
 
 
 def _main_menu(response: VoiceResponse, *, attempt: int, greet: bool) -> VoiceResponse:
-    gather = Gather(
-        input="dtmf speech",
-        num_digits=1,
-        action=reverse("twilio-voice-menu"),
-        method="POST",
-        language="ko-KR",
-        timeout=5,
-        speech_timeout="auto",
-        hints="상담원, 외국어, 수어, 일반 안내",
-    )
+    gather = _menu("twilio-voice-menu", language="ko-KR", hints="상담원, 외국어, 수어, 일반 안내")
     if greet:
         gather.say(WELCOME, language="ko-KR")
     gather.say(MAIN_MENU, language="ko-KR")
@@ -195,12 +194,9 @@ def _choice(request: HttpRequest, speech: tuple) -> str:
     return next((choice for choice, pattern in speech if pattern.search(said)), "")
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_incoming(request: HttpRequest) -> HttpResponse:
     """A call to the 120 line: its contact, the greeting with the recording notice, the menu."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     call_sid = request.POST.get("CallSid", "")
     if not call_sid:
         return HttpResponse("CallSid is missing.", status=400)
@@ -208,12 +204,9 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
     return _twiml(_main_menu(VoiceResponse(), attempt=0, greet=True))
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_menu(request: HttpRequest) -> HttpResponse:
     """The caller's answer to the main menu (or none: ``attempt`` counts the silences)."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     contact = calls.call_for_sid(request.POST.get("CallSid", ""))
     if contact is None:
         return HttpResponse("Unknown call.", status=404)
@@ -222,14 +215,9 @@ def voice_menu(request: HttpRequest) -> HttpResponse:
     if choice in ("0", "1"):
         return _twiml(_enqueue(response, contact, "ko"))
     if choice == "2":
-        gather = Gather(
-            input="dtmf speech",
-            num_digits=1,
-            action=reverse("twilio-voice-language"),
-            method="POST",
+        gather = _menu(
+            "twilio-voice-language",
             language="en-US",
-            timeout=5,
-            speech_timeout="auto",
             hints="English, Chinese, Japanese, Vietnamese",
         )
         for _digit, language, text in LANGUAGE_MENU:
@@ -255,13 +243,10 @@ def _attempt(request: HttpRequest) -> int:
         return 0
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_language(request: HttpRequest) -> HttpResponse:
     """The language the caller chose: queued for an agent who speaks it. No choice (or one
     not on the menu): an English-speaking agent, who can ask."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     contact = calls.call_for_sid(request.POST.get("CallSid", ""))
     if contact is None:
         return HttpResponse("Unknown call.", status=404)
@@ -273,13 +258,10 @@ def voice_language(request: HttpRequest) -> HttpResponse:
     return _twiml(_enqueue(VoiceResponse(), contact, language))
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_wait(request: HttpRequest) -> HttpResponse:
     """Twilio's waitUrl: the caller's place and estimated wait, then hold; Twilio asks again
     when this ends, so the place is told about every WAIT_ANNOUNCE_SECONDS."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     contact = calls.call_for_sid(request.POST.get("CallSid", ""))
     response = VoiceResponse()
     if contact is None:
@@ -309,14 +291,11 @@ def voice_wait(request: HttpRequest) -> HttpResponse:
     return _twiml(response)
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_callback(request: HttpRequest) -> HttpResponse:
     """A key pressed during the wait music's call-back offer. 1: a call-back request, then
     the caller leaves the queue (the Enqueue's action says goodbye); any other key: back to
     the music, the place kept."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     contact = calls.call_for_sid(request.POST.get("CallSid", ""))
     response = VoiceResponse()
     if contact is None or request.POST.get("Digits", "").strip()[:1] != "1":
@@ -337,14 +316,11 @@ def voice_callback(request: HttpRequest) -> HttpResponse:
 QUEUE_FAILURES = frozenset({"queue-full", "error", "system-error"})
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_queue_exit(request: HttpRequest) -> HttpResponse:
     """The <Enqueue>'s action: what the call does once out of the queue. After a call-back
     request (``leave``) it ends politely; a queue error ends the call with an apology; a
     bridged call or a hang-up needs nothing."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     result = request.POST.get("QueueResult", "")
     response = VoiceResponse()
     contact = calls.call_for_sid(request.POST.get("CallSid", ""))
@@ -358,13 +334,10 @@ def voice_queue_exit(request: HttpRequest) -> HttpResponse:
     return _twiml(response)
 
 
-@csrf_exempt
-@require_POST
+@twilio_webhook
 def voice_status(request: HttpRequest) -> HttpResponse:
     """Twilio's status callback for a call: 204 whatever it changed (a call we never saw
     included: Twilio has nothing to retry)."""
-    if not twilio_signature_valid(request):
-        return _forbidden()
     calls.call_status_record(
         call_sid=request.POST.get("CallSid", ""), status=request.POST.get("CallStatus", "")
     )

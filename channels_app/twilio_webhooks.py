@@ -7,6 +7,8 @@ passed on; it is checked in DEBUG too.
 """
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
@@ -46,8 +48,22 @@ def twilio_signature_valid(request: HttpRequest) -> bool:
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
 
 
-@csrf_exempt
-@require_POST
+def twilio_webhook(view: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """A view Twilio calls: POST only, no CSRF token (Twilio has none), and 403 before the
+    view runs unless Twilio signed the request."""
+
+    @csrf_exempt
+    @require_POST
+    @wraps(view)
+    def checked(request: HttpRequest) -> HttpResponse:
+        if not twilio_signature_valid(request):
+            return HttpResponseForbidden("Invalid Twilio signature.")
+        return view(request)
+
+    return checked
+
+
+@twilio_webhook
 def sms_status_callback(request: HttpRequest) -> HttpResponse:
     """Twilio's status callback for an SMS we sent: records delivery, only ever forward.
 
@@ -55,8 +71,6 @@ def sms_status_callback(request: HttpRequest) -> HttpResponse:
     Twilio has nothing to retry, and an error status would only fill Twilio's debugger with
     errors for messages other software sent from the same account.
     """
-    if not twilio_signature_valid(request):
-        return HttpResponseForbidden("Invalid Twilio signature.")
     sid = request.POST.get("MessageSid", "")
     status = TWILIO_MESSAGE_STATUSES.get(request.POST.get("MessageStatus", ""))
     if status is None:

@@ -15,14 +15,11 @@ from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
 from callcenter.models import CallbackRequest, Channel, Citizen, Contact, Queue
+from callcenter.selectors import queue_for_language
 from callcenter.services.callbacks import callback_request_create
 from callcenter.services.contacts import citizen_find_or_create, contact_create
 from callcenter.services.locking import row_locked
 from callcenter.services.routing import contact_end, contact_enqueue
-
-# The queue a call waits in, by the language the caller chose (the demo's codes).
-KOREAN_QUEUE = "general"
-FOREIGN_QUEUE = "foreign"
 
 
 class CallError(Exception):
@@ -56,15 +53,8 @@ def call_for_sid(call_sid: str) -> Contact | None:
 
 
 def call_queue_for(language: str) -> Queue:
-    """Korean callers wait in the general queue, the others in the foreign-language queue;
-    without those, any active queue that takes calls."""
-    code = KOREAN_QUEUE if language == "ko" else FOREIGN_QUEUE
-    queue = Queue.objects.filter(code=code, is_active=True).first()
-    if queue is None:
-        queue = next(
-            (q for q in Queue.objects.filter(is_active=True) if Channel.VOICE in q.channels),
-            None,
-        )
+    """Korean callers wait in the general queue, the others in the foreign-language queue."""
+    queue = queue_for_language(language=language, channel=Channel.VOICE)
     if queue is None:
         raise CallError(_("No queue takes calls."))
     return queue

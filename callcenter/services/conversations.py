@@ -25,6 +25,7 @@ from callcenter.models import (
     User,
 )
 from callcenter.pii import mask_registration_numbers
+from callcenter.selectors import queue_for_language
 from callcenter.services import notify
 from callcenter.services.callbacks import callback_request_create
 from callcenter.services.contacts import citizen_find_or_create, contact_create
@@ -87,12 +88,7 @@ def _live_session(session: ChatSession) -> ChatSession:
 
 def chat_queue_for(language: str) -> Queue:
     """Korean chats go to the chat queue, other languages to the foreign-language queue."""
-    code = "chat" if language == "ko" else "foreign"
-    queue = Queue.objects.filter(code=code, is_active=True).first()
-    if queue is None:
-        queue = next(
-            (q for q in Queue.objects.filter(is_active=True) if "webchat" in q.channels), None
-        )
+    queue = queue_for_language(language=language, channel="webchat")
     if queue is None:
         raise ChatError(_("No chat queue is open."))
     return queue

@@ -6,12 +6,12 @@ Rules (issue "The heart"):
   (voice/video: nothing else at all; chats: fewer than ``max_concurrent_chats`` in hand);
 - contacts go out in order: citizens needing assistance first, then higher queue priority,
   then the longest waiting; the longest idle eligible agent gets the offer;
-- one pending offer per contact and per agent is a database constraint, and each offer locks
-  just its contact and its agent (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
-  several router processes never offer a contact twice. A router passes over the queue in
-  order; each offer is made in the router's turn (an advisory lock held for that one short
-  transaction), so a router never skips an older contact another router is about to fail to
-  offer, and the oldest contact goes first even when several processes dispatch at once.
+- one pending offer per contact and per agent is a database constraint. A router's pass over
+  the queue is one short transaction in the router's turn (an advisory lock): it reads the
+  free agents and the queue, pairs them in memory, locks the chosen contacts and agents
+  (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), checks them again and writes the
+  offers together. So several router processes never offer a contact or an agent twice, and
+  the oldest contact goes first even when several processes dispatch at once.
 
 Every change is committed before it is published (callcenter.services.notify).
 Agents' presence and sockets: callcenter.services.presence.
