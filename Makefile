@@ -55,6 +55,8 @@ bench: install
 bench-tickets: install
 	$(PY) bench/tickets.py
 
-# The phone webhooks (signed, two processes) beside a bare view of this project.
+# The phone webhooks (signed, two processes) beside a bare view of this project; then whole
+# simulated calls end to end (IVR, queue, offer, accept, talk, hang-up).
 bench-voice: install
 	$(PY) bench/voice.py
+	$(PY) bench/voice_call.py

@@ -182,7 +182,7 @@ def transfer_targets(request: HttpRequest) -> JsonResponse:
                 {"id": a.pk, "name": a.display_name, "presence": a.presence} for a in agents
             ],
             "queues": [
-                {"id": q.pk, "name": q.name, "channels": q.channels}
+                {"id": q.pk, "code": q.code, "name": q.name, "channels": q.channels}
                 for q in Queue.objects.filter(is_active=True)
             ],
         }

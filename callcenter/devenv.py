@@ -1,7 +1,9 @@
 """A development checkout's own settings file, ``var/development.env``.
 
-``make run`` writes it: a SECRET_KEY generated once for this checkout and the
-PUBLIC_BASE_URL of the port it serves on. The settings read it in development only (never
+``make run`` writes it: a SECRET_KEY generated once for this checkout, the
+PUBLIC_BASE_URL of the port it serves on, and a TWILIO_AUTH_TOKEN made up for this checkout
+(no Twilio account: ``manage.py simulate_call`` signs its webhooks with it, as Twilio would
+with a real one). The settings read it in development only (never
 with OPEN120_ENV=production or test), under whatever the environment sets, so a
 ``python manage.py …`` typed in another shell signs and builds links like the server that
 ``make run`` started, without ``DEBUG=1`` in front. Standard library only: the settings
@@ -43,9 +45,11 @@ def env_file_apply(path: Path) -> None:
 
 
 def env_file_write(path: Path, *, public_base_url: str) -> dict[str, str]:
-    """Keep the checkout's SECRET_KEY (made on the first run) and record PUBLIC_BASE_URL."""
+    """Keep the checkout's SECRET_KEY and Twilio auth token (made on the first run) and
+    record PUBLIC_BASE_URL."""
     values = env_file_read(path)
     values.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
+    values.setdefault("TWILIO_AUTH_TOKEN", "development-" + secrets.token_hex(16))
     values["PUBLIC_BASE_URL"] = public_base_url.rstrip("/")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -64,7 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     path = env_file_path()
     values = env_file_write(path, public_base_url=args.public_base_url)
-    print(f"{path}: PUBLIC_BASE_URL={values['PUBLIC_BASE_URL']}, SECRET_KEY kept for this checkout")
+    print(
+        f"{path}: PUBLIC_BASE_URL={values['PUBLIC_BASE_URL']}, SECRET_KEY and "
+        "TWILIO_AUTH_TOKEN kept for this checkout"
+    )
 
 
 if __name__ == "__main__":

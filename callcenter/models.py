@@ -95,6 +95,18 @@ class Queue(models.Model):
         ),
     )
     overflow_after_seconds = models.PositiveIntegerField(_("overflow after (seconds)"), default=120)
+    calendar = models.ForeignKey(
+        "tickets.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("opening hours"),
+        help_text=_(
+            "When agents answer this queue; outside them callers hear the after-hours "
+            "message and may leave a voicemail. Empty: always open."
+        ),
+    )
 
     class Meta:
         ordering = ["-priority", "name"]
@@ -239,6 +251,7 @@ class Language(models.TextChoices):
     CHINESE = "zh", _("Chinese")
     JAPANESE = "ja", _("Japanese")
     VIETNAMESE = "vi", _("Vietnamese")
+    MONGOLIAN = "mn", _("Mongolian")
     KOREAN_SIGN = "ksl", _("Korean Sign Language")
 
 
@@ -571,6 +584,11 @@ class ContactEvent(models.Model):
         NO_AGENTS = "no_agents", _("No agent logged in")
         TRANSFERRED = "transferred", _("Transferred")
         JOINED = "joined", _("Supervisor joined")
+        HELD = "held", _("Put on hold")
+        RESUMED = "resumed", _("Taken off hold")
+        CONFERENCED = "conferenced", _("Third party joined")
+        RECORDED = "recorded", _("Recorded")
+        VOICEMAIL = "voicemail", _("Voicemail left")
         ENDED = "ended", _("Ended")
         ABANDONED = "abandoned", _("Abandoned")
         WRAPUP_ENDED = "wrapup_ended", _("Wrap-up ended")
@@ -846,3 +864,85 @@ class SocketConnection(models.Model):
 
     def __str__(self) -> str:
         return f"socket {self.channel_name}"
+
+
+class VoiceCall(models.Model):
+    """What a phone contact has beyond the Contact: its Twilio conference, the menu path the
+    caller took, hold time running, the recording. One per voice contact."""
+
+    contact = models.OneToOneField(
+        Contact, primary_key=True, on_delete=models.CASCADE, related_name="call"
+    )
+    # The caller's own call (inbound CallSid, or the call-back we dialled).
+    call_sid = models.CharField(_("call SID"), max_length=64, blank=True, db_index=True)
+    conference_sid = models.CharField(_("conference SID"), max_length=64, blank=True)
+    ivr_path = models.JSONField(_("menu path"), default=list, blank=True)
+    hold_started_at = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    recording_sid = models.CharField(_("recording SID"), max_length=64, blank=True)
+    recording_url = models.URLField(_("recording URL"), max_length=300, blank=True)
+    recording_seconds = models.PositiveIntegerField(_("recording length"), null=True, blank=True)
+    recording_channels = models.PositiveSmallIntegerField(
+        _("recording channels"), null=True, blank=True
+    )
+    recording_deleted_at = models.DateTimeField(_("recording deleted at"), null=True, blank=True)
+    voicemail = models.BooleanField(_("voicemail"), default=False)
+    transcribed = models.BooleanField(_("live transcription"), default=False)
+
+    class Meta:
+        verbose_name = _("phone call")
+        verbose_name_plural = _("phone calls")
+
+    def __str__(self) -> str:
+        return f"{self.contact} {self.call_sid}"
+
+    @property
+    def conference_name(self) -> str:
+        """The conference's FriendlyName: one per contact, never reused."""
+        return f"contact-{self.contact_id}"
+
+
+class CallLeg(models.Model):
+    """One party of a call's conference: the caller, an agent, an interpreter line or a
+    colleague consulted before a warm transfer."""
+
+    class Role(models.TextChoices):
+        CALLER = "caller", _("Caller")
+        AGENT = "agent", _("Agent")
+        INTERPRETER = "interpreter", _("Interpreter")
+        CONSULT = "consult", _("Colleague (warm transfer)")
+
+    class State(models.TextChoices):
+        DIALLING = "dialling", _("Dialling")
+        JOINED = "joined", _("Connected")
+        LEFT = "left", _("Left")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="call_legs")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    call_sid = models.CharField(_("call SID"), max_length=64, blank=True, db_index=True)
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.DIALLING
+    )
+    on_hold = models.BooleanField(_("on hold"), default=False)
+    muted = models.BooleanField(_("muted"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("call party")
+        verbose_name_plural = _("call parties")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "call_sid"],
+                condition=~Q(call_sid=""),
+                name="call_leg_sid_once_per_contact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} {self.role} {self.state}"

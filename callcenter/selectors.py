@@ -6,12 +6,25 @@ Metric definitions are DESIGN.md's, computed in the database so they hold at sca
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from callcenter.models import REALTIME_CHANNELS, Agent, Contact, Presence, Queue
-from callcenter.roles import ADMINISTRATOR, SUPERVISOR, user_roles
+from callcenter.models import (
+    REALTIME_CHANNELS,
+    Agent,
+    CallLeg,
+    Contact,
+    ContactEvent,
+    Language,
+    Presence,
+    Queue,
+    VoiceCall,
+)
+from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 
 VOICE_THRESHOLD = timedelta(seconds=20)
 CHAT_THRESHOLD = timedelta(seconds=60)
@@ -202,3 +215,116 @@ def citizen_phone_revealable(*, user, citizen) -> bool:
     return citizen.contacts.filter(
         agent__user=user, answered_at__isnull=False, wrapup_ended_at__isnull=True
     ).exists()
+
+
+def recording_playable(*, user, contact: Contact) -> bool:
+    """Whether ``user`` may hear ``contact``'s recording: supervisors and administrators,
+    and the agents who were on that call (who took it, or joined it as a party); no other
+    agent, whatever else they may read."""
+    roles = user_roles(user)
+    if roles & {SUPERVISOR, ADMINISTRATOR}:
+        return True
+    if not user.is_authenticated or AGENT not in roles:
+        return False
+    if contact.agent_id is not None and contact.agent.user_id == user.pk:
+        return True
+    return CallLeg.objects.filter(
+        contact=contact,
+        agent__user=user,
+        role__in=(CallLeg.Role.AGENT, CallLeg.Role.CONSULT),
+    ).exists()
+
+
+CALL_STEP_TYPES = (ContactEvent.Type.TRANSFERRED, ContactEvent.Type.CONFERENCED)
+# The phone menu's choices as the ticket shows them (VoiceCall.ivr_path: "menu:0", …).
+MENU_CHOICES = {
+    "0": gettext_lazy("agent"),
+    "1": gettext_lazy("general city information"),
+    "2": gettext_lazy("foreign languages"),
+    "3": gettext_lazy("sign language information"),
+    "none": gettext_lazy("no answer"),
+}
+
+
+def ivr_step_label(step: str) -> str:
+    """One step of a call's path, in words: "menu:2" → "Menu 2 (foreign languages)"."""
+    kind, _sep, value = str(step).partition(":")
+    if kind == "menu":
+        if value == "none":
+            return str(MENU_CHOICES["none"])
+        return _("Menu %(key)s (%(choice)s)") % {
+            "key": value,
+            "choice": MENU_CHOICES.get(value, _("invalid")),
+        }
+    if kind == "language":
+        return _("Language: %(language)s") % {"language": dict(Language.choices).get(value, value)}
+    if kind == "transfer":
+        return _("Transferred to %(queue)s") % {"queue": value}
+    if kind == "callback":
+        return _("Call-back #%(id)s") % {"id": value}
+    return str(step)
+
+
+def _call_step(event: ContactEvent, agents: dict[int, str], queues: dict[str, str]) -> dict:
+    data = event.data if isinstance(event.data, dict) else {}
+    to = agents.get(data.get("to_agent")) or queues.get(data.get("to_queue")) or ""
+    return {
+        "at": event.created_at,
+        "label": event.get_type_display(),
+        "by": event.actor.display_name if event.actor_id else "",
+        "to": to,
+    }
+
+
+def call_details(contact: Contact, *, user) -> dict | None:
+    """A phone contact as the ticket and the supervisor show it: its times, the menu path
+    the caller took, its transfers, and its recording (playable by ``user`` or not).
+    None for a contact that is not a call."""
+    call = VoiceCall.objects.filter(contact=contact).first()
+    if call is None:
+        return None
+    events = list(
+        contact.events.filter(type__in=CALL_STEP_TYPES).select_related("actor").order_by("id")
+    )
+    agent_ids = {e.data.get("to_agent") for e in events if isinstance(e.data, dict)}
+    queue_codes = {e.data.get("to_queue") for e in events if isinstance(e.data, dict)}
+    agents = dict(Agent.objects.filter(pk__in=agent_ids - {None}).values_list("pk", "display_name"))
+    queues = dict(Queue.objects.filter(code__in=queue_codes - {None}).values_list("code", "name"))
+    recorded = bool(call.recording_sid) and call.recording_deleted_at is None
+    return {
+        "contact_id": contact.pk,
+        "queued_at": contact.queued_at,
+        "answered_at": contact.answered_at,
+        "ended_at": contact.ended_at,
+        "talk_time": contact.talk_time,
+        "hold_time": timedelta(seconds=contact.hold_seconds),
+        "ivr_path": [ivr_step_label(step) for step in call.ivr_path],
+        "steps": [_call_step(event, agents, queues) for event in events],
+        "transcribed": call.transcribed,
+        "voicemail": call.voicemail,
+        "recorded": recorded,
+        "recording_seconds": call.recording_seconds,
+        "recording_deleted_at": call.recording_deleted_at,
+        "can_play": recorded and recording_playable(user=user, contact=contact),
+        "simulated": settings.VOICE_BACKEND == "simulated",
+    }
+
+
+def live_call_flags(contact_ids: list[int]) -> dict[int, dict]:
+    """For the wallboard's live list: which of these calls has its caller on hold or an
+    interpreter on the line (one query; contacts that are no call are left out)."""
+    flags: dict[int, dict] = {}
+    legs = CallLeg.objects.filter(
+        contact_id__in=contact_ids, state__in=(CallLeg.State.DIALLING, CallLeg.State.JOINED)
+    ).values_list("contact_id", "role", "on_hold")
+    for contact_id, role, on_hold in legs:
+        flag = flags.setdefault(contact_id, {"on_hold": False, "interpreter": False})
+        flag["on_hold"] |= role == CallLeg.Role.CALLER and on_hold
+        flag["interpreter"] |= role == CallLeg.Role.INTERPRETER
+    return flags
+
+
+def interpreter_languages() -> list[tuple[str, str]]:
+    """The caller languages an interpreter line is set for, with their names."""
+    names = dict(Language.choices)
+    return [(code, names.get(code, code)) for code in settings.VOICE_INTERPRETER_LINES]

@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
     "surveys-send-due": {"task": "tickets.tasks_surveys.surveys_send_due_task", "schedule": 60.0},
     # Retries and lost tasks of the outbox; a fresh row is sent by its own task on commit.
     "outbox-sweep": {"task": "callcenter.tasks.outbox_sweep_task", "schedule": 60.0},
+    # Call recordings past VOICE_RECORDING_RETENTION_DAYS: deleted at Twilio, once a day.
+    "recordings-expire": {
+        "task": "callcenter.tasks.recordings_expire_task",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 # /healthz names the worker stale when its heartbeat (every 30 s) is older than this.
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 120)
@@ -385,20 +390,55 @@ if MESSAGING_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOK
     raise ImproperlyConfigured(
         "MESSAGING_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
     )
-# Calls: "simulated" (default: no Twilio account, agents get no Voice SDK token) or "twilio"
-# (agents' browsers get Voice SDK tokens: API key + secret + TwiML app needed).
+# Calls: "simulated" (default: no Twilio account; call commands are built by Twilio's library
+# and kept on their outbox rows, agents' consoles show a simulated softphone) or "twilio"
+# (REST commands with the API key; agents' browsers get Voice SDK tokens).
 VOICE_BACKEND = env_choice("VOICE_BACKEND", "simulated", ("simulated", "twilio"))
 if VOICE_BACKEND == "twilio" and not (
-    TWILIO_ACCOUNT_SID and TWILIO_API_KEY and TWILIO_API_SECRET and TWILIO_TWIML_APP_SID
+    TWILIO_ACCOUNT_SID
+    and TWILIO_API_KEY
+    and TWILIO_API_SECRET
+    and TWILIO_TWIML_APP_SID
+    and TWILIO_CALLER_ID
 ):
     raise ImproperlyConfigured(
-        "VOICE_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET "
-        "and TWILIO_TWIML_APP_SID."
+        "VOICE_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET, "
+        "TWILIO_TWIML_APP_SID and TWILIO_CALLER_ID (the city's number)."
     )
+if VOICE_BACKEND == "twilio":
+    # The console's Voice SDK signals to Twilio's edges (wss://voice-js.<edge>.twilio.com),
+    # reports call quality to its event gateway and plays its ringtones from Twilio's host.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] += [
+        "wss://*.twilio.com",
+        "https://eventgw.twilio.com",
+    ]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["media-src"] += ["https://sdk.twilio.com"]
 # A caller who has waited this long hears, with their place, "press 1 to be called back".
 VOICE_CALLBACK_OFFER_SECONDS = env_int("VOICE_CALLBACK_OFFER_SECONDS", 120)
 # Lifetime of an agent's Voice SDK token.
 VOICE_TOKEN_TTL_SECONDS = env_int("VOICE_TOKEN_TTL_SECONDS", 600)
+# Answered calls are recorded (dual channel) after the greeting's notice says so; recordings
+# are deleted at Twilio and forgotten here after VOICE_RECORDING_RETENTION_DAYS.
+VOICE_RECORDING = env_bool("VOICE_RECORDING", True)
+VOICE_RECORDING_RETENTION_DAYS = env_int("VOICE_RECORDING_RETENTION_DAYS", 90)
+# Live transcription of answered calls (Twilio Real-Time Transcriptions, Korean), announced
+# in the greeting; each final segment becomes a message of the call.
+VOICE_TRANSCRIPTION = env_bool("VOICE_TRANSCRIPTION", True)
+# The interpreter line an agent conferences in, per caller language (E.164). By default
+# every language goes to BBB Korea's volunteer interpretation line (1588-5644), as the
+# 120 centres do; a city with its own contract sets VOICE_INTERPRETER_LINES, e.g.
+# "en=+8215885644,zh=+8215885644".
+VOICE_INTERPRETER_LINES = {
+    language: number
+    for language, _sep, number in (
+        item.partition("=")
+        for item in env_list(
+            "VOICE_INTERPRETER_LINES",
+            [f"{code}=+8215885644" for code in ("en", "zh", "ja", "vi", "mn")],
+        )
+    )
+    if number
+}
 
 # --- Routing and chat ------------------------------------------------------------------------
 ROUTING_OFFER_TIMEOUT_SECONDS = env_int("ROUTING_OFFER_TIMEOUT_SECONDS", 20)
@@ -457,6 +497,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("vendor/twilio-voice", BASE_DIR / "node_modules" / "@twilio" / "voice-sdk" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from callcenter.services.outbox import outbox_sweep
+from callcenter.services.recordings import recordings_expire
 from callcenter.services.scheduler import worker_heartbeat_record
 
 
@@ -14,3 +15,9 @@ def worker_heartbeat() -> str:
 def outbox_sweep_task() -> int:
     """Send the outbound messages that are due: retries, and rows whose task was lost."""
     return outbox_sweep()
+
+
+@shared_task
+def recordings_expire_task() -> int:
+    """Delete the call recordings older than VOICE_RECORDING_RETENTION_DAYS (daily)."""
+    return recordings_expire()

@@ -2,9 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from callcenter import callback_views, console, views
+from callcenter import callback_views, console, recording_views, views
 from callcenter.forms import LoginForm
-from channels_app import softphone, twilio_voice, twilio_webhooks, webchat
+from channels_app import (
+    softphone,
+    twilio_conference,
+    twilio_media,
+    twilio_voice,
+    twilio_voicemail,
+    twilio_webhooks,
+    voice_api,
+    webchat,
+)
 from knowledge import api as knowledge_api
 from knowledge import urls as knowledge_urls
 
@@ -73,10 +82,26 @@ urlpatterns = [
     path("faq/", include(knowledge_urls.faq_urlpatterns)),
     path("api/knowledge/search", knowledge_api.search, name="knowledge-search"),
     path("api/voice/token", softphone.voice_token, name="voice-token"),
+    path("api/voice/calls/<int:contact_id>", voice_api.call_state, name="voice-call"),
+    path(
+        "api/voice/calls/<int:contact_id>/<slug:action>",
+        voice_api.call_action,
+        name="voice-call-action",
+    ),
+    path(
+        "api/voice/callbacks/<int:callback_id>/dial",
+        voice_api.callback_dial,
+        name="voice-callback-dial",
+    ),
     path(
         "api/knowledge/articles/<int:article_id>/use",
         knowledge_api.article_use,
         name="knowledge-article-use",
+    ),
+    path(
+        "contacts/<int:contact_id>/recording",
+        recording_views.contact_recording,
+        name="contact-recording",
     ),
     path("supervisor/", views.supervisor_dashboard, name="supervisor-dashboard"),
     path(
@@ -95,6 +120,39 @@ urlpatterns = [
     path("twilio/voice/status", twilio_voice.voice_status, name="twilio-voice-status"),
     path("twilio/voice/callback", twilio_voice.voice_callback, name="twilio-voice-callback"),
     path("twilio/voice/queue-exit", twilio_voice.voice_queue_exit, name="twilio-voice-queue-exit"),
+    path("twilio/voice/voicemail", twilio_voicemail.voice_voicemail, name="twilio-voice-voicemail"),
+    path(
+        "twilio/voice/voicemail-recording",
+        twilio_voicemail.voice_voicemail_recording,
+        name="twilio-voice-voicemail-recording",
+    ),
+    path(
+        "twilio/voice/conference",
+        twilio_conference.voice_conference,
+        name="twilio-voice-conference",
+    ),
+    path(
+        "twilio/voice/conference-status",
+        twilio_conference.voice_conference_status,
+        name="twilio-voice-conference-status",
+    ),
+    path(
+        "twilio/voice/participant",
+        twilio_conference.voice_participant,
+        name="twilio-voice-participant",
+    ),
+    path(
+        "twilio/voice/hold-music",
+        twilio_conference.voice_hold_music,
+        name="twilio-voice-hold-music",
+    ),
+    path("twilio/voice/requeue", twilio_conference.voice_requeue, name="twilio-voice-requeue"),
+    path("twilio/voice/recording", twilio_media.voice_recording, name="twilio-voice-recording"),
+    path(
+        "twilio/voice/transcription",
+        twilio_media.voice_transcription,
+        name="twilio-voice-transcription",
+    ),
     path("", include("tickets.urls_public")),
     path("admin/", admin.site.urls),
 ]

@@ -88,6 +88,8 @@ def agent_console(request: HttpRequest) -> HttpResponse:
             "waiting": selectors.waiting_by_queue(),
             "canned_replies": list(CannedReply.objects.values("id", "title", "text", "language")),
             "offer_timeout_seconds": settings.ROUTING_OFFER_TIMEOUT_SECONDS,
+            "voice_backend": settings.VOICE_BACKEND,
+            "interpreter_languages": selectors.interpreter_languages(),
         },
     )
 
@@ -97,6 +99,7 @@ def agent_console(request: HttpRequest) -> HttpResponse:
 def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
     today = selectors.contacts_on(timezone.localdate())
     daily = selectors.daily_contact_counts(days=30)
+    live = list(selectors.live_contacts())
     return render(
         request,
         "callcenter/supervisor_dashboard.html",
@@ -104,7 +107,8 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
             "metrics": selectors.contact_metrics(today),
             "queues": selectors.queue_overview(),
             "presence": selectors.presence_counts(),
-            "live": selectors.live_contacts(),
+            "live": live,
+            "live_calls": selectors.live_call_flags([contact.pk for contact in live]),
             "tickets": ticket_selectors.ticket_overview(days=30),
             "chart": {
                 "labels": [row["day"].strftime("%m-%d") for row in daily],
@@ -123,7 +127,8 @@ def supervisor_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(
         Contact.objects.select_related("queue", "agent", "citizen"), pk=contact_id
     )
-    return render(request, "callcenter/supervisor_contact.html", {"contact": contact})
+    call = selectors.call_details(contact, user=request.user)
+    return render(request, "callcenter/supervisor_contact.html", {"contact": contact, "call": call})
 
 
 def _check_database() -> str:

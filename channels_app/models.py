@@ -45,6 +45,9 @@ class OutboundMessage(models.Model):
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     provider_id = models.CharField(_("provider id"), max_length=64, blank=True, db_index=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
+    # What went to the provider's API (method, URL, form fields) for REST commands such as
+    # a call's hold or transfer; kept for staff, the simulated backend and tests.
+    request = models.JSONField(_("request sent"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)

@@ -18,11 +18,7 @@ from twilio.jwt.access_token.grants import VoiceGrant
 
 from callcenter.models import Agent
 from callcenter.roles import AGENT, user_roles
-
-
-def client_identity(agent) -> str:
-    """The Twilio Client identity of an agent's softphone (what <Dial><Client> rings)."""
-    return f"agent-{agent.pk}"
+from callcenter.services.voice import client_identity
 
 
 @require_GET

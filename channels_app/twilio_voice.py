@@ -10,7 +10,10 @@ anything is read or stored; a forged or tampered one gets 403. The flow:
 - ``POST /twilio/voice/menu``: the caller's choice. 2 leads to the language menu, each
   option spoken in its own language.
 - ``POST /twilio/voice/language``: the chosen language; the call is queued for an agent who
-  speaks it, and every later prompt is in that language.
+  speaks it, and every later prompt is in that language. A queue with opening hours (its
+  business calendar) is closed outside them, on Korean public holidays and on its closure
+  days: the caller hears the after-hours message instead and may leave a voicemail
+  (``channels_app.twilio_voicemail``).
 - ``POST /twilio/voice/wait``: Twilio's ``waitUrl`` while the caller is in the ``<Enqueue>``:
   the place in the queue and the estimated wait, in the caller's language, about every 30 s.
 - ``POST /twilio/voice/callback``: past VOICE_CALLBACK_OFFER_SECONDS the wait music offers a
@@ -20,20 +23,27 @@ anything is read or stored; a forged or tampered one gets 403. The flow:
 - ``POST /twilio/voice/status``: the call's status callback (set on the phone number in
   Twilio): a call that is over ends its contact; a hang-up while waiting is an abandonment.
 
-Prompts are a catalogue per language (what the caller hears), not page text: each language
-names the Twilio ``<Say>`` voice language that speaks it.
+What the caller hears is the prompt catalogue of ``channels_app.voice_prompts``.
 """
 
 import logging
 import re
-from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from callcenter.services import calls, routing
+from callcenter.services import calls, routing, voicemail
 from channels_app.twilio_webhooks import twilio_webhook
+from channels_app.voice_prompts import (
+    INVALID_CHOICE,
+    MAIN_MENU,
+    SIGN_LANGUAGE_INFO,
+    WELCOME,
+    prompt_language,
+    speak,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,91 +51,14 @@ logger = logging.getLogger(__name__)
 WAIT_ANNOUNCE_SECONDS = 30
 # Menus heard without an answer before the call goes to an agent (as a person would ask).
 MENU_RETRIES = 2
-
-
-@dataclass(frozen=True)
-class Prompts:
-    say_language: str  # Twilio <Say language="…">
-    queued: str
-    position: str  # {position}, {minutes}
-    no_agents: str
-    unavailable: str
-    callback_offer: str
-    callback_taken: str
-
-
-PROMPTS = {
-    "ko": Prompts(
-        say_language="ko-KR",
-        queued="상담원에게 연결해 드리겠습니다. 잠시만 기다려 주십시오.",
-        position="고객님의 대기 순서는 {position}번째이며, 예상 대기 시간은 약 {minutes}분입니다.",
-        no_agents="지금은 상담 가능한 상담원이 없습니다. 잠시만 기다려 주십시오.",
-        unavailable="죄송합니다. 지금은 전화 상담을 받을 수 없습니다. 잠시 후 다시 걸어 주십시오.",
-        callback_offer="기다리지 않고 상담원의 전화를 받으시려면 1번을 눌러 주십시오.",
-        callback_taken="콜백 요청이 접수되었습니다. "
-        "상담원이 지금 거신 번호로 전화드리겠습니다. 감사합니다.",
-    ),
-    "en": Prompts(
-        say_language="en-US",
-        queued="We will connect you to an agent. Please hold.",
-        position="You are number {position} in the queue. "
-        "The estimated wait is about {minutes} minutes.",
-        no_agents="No agent who speaks your language is available right now. Please hold.",
-        unavailable="Sorry, we cannot take calls right now. Please call again later.",
-        callback_offer="To be called back instead of waiting, press 1.",
-        callback_taken="Your call-back request is received. An agent will call this number. "
-        "Thank you.",
-    ),
-    "zh": Prompts(
-        say_language="cmn-CN",
-        queued="正在为您转接客服人员，请稍候。",
-        position="您前面还有{position}位，预计等待时间约{minutes}分钟。",
-        no_agents="目前没有可以使用您的语言的客服人员，请稍候。",
-        unavailable="抱歉，现在无法接听电话，请稍后再拨。",
-        callback_offer="如需客服人员回电而不必等待，请按1。",
-        callback_taken="已收到您的回电请求，客服人员将拨打您现在的号码。谢谢。",
-    ),
-    "ja": Prompts(
-        say_language="ja-JP",
-        queued="オペレーターにおつなぎします。しばらくお待ちください。",
-        position="お客様の順番は{position}番目です。待ち時間は約{minutes}分です。",
-        no_agents="ただいま対応できるオペレーターがおりません。しばらくお待ちください。",
-        unavailable="申し訳ございません。ただいまお電話をお受けできません。",
-        callback_offer="お待ちいただかずに折り返しのお電話をご希望の方は1番を押してください。",
-        callback_taken="折り返しのご依頼を承りました。この番号にオペレーターからお電話します。",
-    ),
-    "vi": Prompts(
-        say_language="vi-VN",
-        queued="Chúng tôi sẽ kết nối bạn với nhân viên tư vấn. Vui lòng chờ.",
-        position="Bạn đang ở vị trí số {position}. Thời gian chờ dự kiến khoảng {minutes} phút.",
-        no_agents="Hiện chưa có nhân viên nói ngôn ngữ của bạn. Vui lòng chờ.",
-        unavailable="Xin lỗi, hiện chúng tôi không thể nhận cuộc gọi. Vui lòng gọi lại sau.",
-        callback_offer="Để được gọi lại thay vì chờ, xin nhấn phím 1.",
-        callback_taken="Yêu cầu gọi lại đã được ghi nhận. Nhân viên sẽ gọi lại số này. Cảm ơn bạn.",
-    ),
-}
-
-WELCOME = "안녕하십니까, 120 시민 상담 콜센터입니다. 상담 품질 향상을 위해 통화 내용이 녹음됩니다."
-MAIN_MENU = (
-    "일반 시정 안내는 1번, 외국어 상담은 2번, 수어 영상 상담 안내는 3번, "
-    "상담원 연결은 0번을 누르시거나 말씀해 주십시오."
-)
-INVALID_CHOICE = "잘못 누르셨습니다."
-SIGN_LANGUAGE_INFO = (
-    "수어 영상 상담은 120 홈페이지의 영상 상담 버튼이나 영상 전화로 이용하실 수 있습니다. "
-    "청각장애인 영상 상담은 평일과 주말 모두 받습니다."
-)
-# The language menu: each option in its own language (digit, language, what is said).
-LANGUAGE_MENU = (
-    ("1", "en", "For English, press 1."),
-    ("2", "zh", "中文服务请按2。"),
-    ("3", "ja", "日本語は3番を押してください。"),
-    ("4", "vi", "Tiếng Việt, xin nhấn phím 4."),
-)
+# The longest voicemail, in seconds; "#" or 5 s of silence ends it sooner.
+VOICEMAIL_MAX_SECONDS = 120
+# The language menu (digit, language): each option in its own language (language_option).
+LANGUAGE_MENU = (("1", "en"), ("2", "zh"), ("3", "ja"), ("4", "vi"), ("5", "mn"))
 # Speech that means a menu choice (Korean speech recognition of the main menu).
 SPEECH_CHOICES = (
     ("0", re.compile(r"상담원|상담사|사람|연결")),
-    ("2", re.compile(r"외국어|영어|중국어|일본어|베트남어|foreign|english", re.IGNORECASE)),
+    ("2", re.compile(r"외국어|영어|중국어|일본어|베트남어|몽골어|foreign|english", re.IGNORECASE)),
     ("3", re.compile(r"수어|수화|영상")),
     ("1", re.compile(r"일반|시정|안내")),
 )
@@ -134,10 +67,11 @@ LANGUAGE_SPEECH = (
     ("zh", re.compile(r"中文|chinese|중국어", re.IGNORECASE)),
     ("ja", re.compile(r"日本|japanese|일본어", re.IGNORECASE)),
     ("vi", re.compile(r"việt|vietnam|베트남", re.IGNORECASE)),
+    ("mn", re.compile(r"монгол|mongol|몽골", re.IGNORECASE)),
 )
 
 
-def _twiml(response: VoiceResponse) -> HttpResponse:
+def twiml(response: VoiceResponse) -> HttpResponse:
     return HttpResponse(str(response), content_type="text/xml; charset=utf-8")
 
 
@@ -166,16 +100,18 @@ def _main_menu(response: VoiceResponse, *, attempt: int, greet: bool) -> VoiceRe
     return response
 
 
-def _enqueue(response: VoiceResponse, contact, language: str) -> VoiceResponse:
-    prompts = PROMPTS.get(language, PROMPTS["ko"])
+def enqueue_twiml(response: VoiceResponse, contact, language: str) -> VoiceResponse:
+    spoken = prompt_language(language)
     try:
+        if voicemail.call_after_hours(contact=contact, language=language) is not None:
+            return _after_hours(response, spoken)
         queue = calls.call_enqueue(contact=contact, language=language)
     except calls.CallError:
         logger.error("call %s: no queue takes calls", contact.pk)
-        response.say(prompts.unavailable, language=prompts.say_language)
+        speak(response, spoken, "unavailable")
         response.hangup()
         return response
-    response.say(prompts.queued, language=prompts.say_language)
+    speak(response, spoken, "queued")
     response.enqueue(
         queue.code,
         action=reverse("twilio-voice-queue-exit"),
@@ -183,6 +119,27 @@ def _enqueue(response: VoiceResponse, contact, language: str) -> VoiceResponse:
         wait_url=reverse("twilio-voice-wait"),
         wait_url_method="POST",
     )
+    return response
+
+
+def _after_hours(response: VoiceResponse, language: str) -> VoiceResponse:
+    """The queue is closed: the after-hours message, then a voicemail after the tone. The
+    Record's action thanks the caller; with nothing recorded Twilio skips it and goes on
+    to the goodbye."""
+    speak(response, language, "after_hours")
+    response.record(
+        action=reverse("twilio-voice-voicemail"),
+        method="POST",
+        max_length=VOICEMAIL_MAX_SECONDS,
+        play_beep=True,
+        finish_on_key="#",
+        trim="trim-silence",
+        recording_status_callback=settings.PUBLIC_BASE_URL
+        + reverse("twilio-voice-voicemail-recording"),
+        recording_status_callback_method="POST",
+    )
+    speak(response, language, "goodbye")
+    response.hangup()
     return response
 
 
@@ -201,7 +158,7 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
     if not call_sid:
         return HttpResponse("CallSid is missing.", status=400)
     calls.call_answer(call_sid=call_sid, from_number=request.POST.get("From", ""))
-    return _twiml(_main_menu(VoiceResponse(), attempt=0, greet=True))
+    return twiml(_main_menu(VoiceResponse(), attempt=0, greet=True))
 
 
 @twilio_webhook
@@ -211,29 +168,30 @@ def voice_menu(request: HttpRequest) -> HttpResponse:
     if contact is None:
         return HttpResponse("Unknown call.", status=404)
     choice = _choice(request, SPEECH_CHOICES)
+    calls.call_ivr_step(contact, f"menu:{choice or 'none'}")
     response = VoiceResponse()
     if choice in ("0", "1"):
-        return _twiml(_enqueue(response, contact, "ko"))
+        return twiml(enqueue_twiml(response, contact, "ko"))
     if choice == "2":
         gather = _menu(
             "twilio-voice-language",
             language="en-US",
-            hints="English, Chinese, Japanese, Vietnamese",
+            hints="English, Chinese, Japanese, Vietnamese, Mongolian",
         )
-        for _digit, language, text in LANGUAGE_MENU:
-            gather.say(text, language=PROMPTS[language].say_language)
+        for _digit, language in LANGUAGE_MENU:
+            speak(gather, language, "language_option")
         response.append(gather)
         response.redirect(reverse("twilio-voice-language"), method="POST")
-        return _twiml(response)
+        return twiml(response)
     if choice == "3":
         response.say(SIGN_LANGUAGE_INFO, language="ko-KR")
-        return _twiml(_main_menu(response, attempt=0, greet=False))
+        return twiml(_main_menu(response, attempt=0, greet=False))
     attempt = _attempt(request)
     if choice:
         response.say(INVALID_CHOICE, language="ko-KR")
     elif attempt > MENU_RETRIES:
-        return _twiml(_enqueue(response, contact, "ko"))  # silence: a person takes the call
-    return _twiml(_main_menu(response, attempt=attempt, greet=False))
+        return twiml(enqueue_twiml(response, contact, "ko"))  # silence: a person takes the call
+    return twiml(_main_menu(response, attempt=attempt, greet=False))
 
 
 def _attempt(request: HttpRequest) -> int:
@@ -251,11 +209,12 @@ def voice_language(request: HttpRequest) -> HttpResponse:
     if contact is None:
         return HttpResponse("Unknown call.", status=404)
     digits = request.POST.get("Digits", "").strip()[:1]
-    language = next((lang for digit, lang, _text in LANGUAGE_MENU if digit == digits), "")
+    language = next((lang for digit, lang in LANGUAGE_MENU if digit == digits), "")
     if not language:
         said = request.POST.get("SpeechResult", "")
         language = next((lang for lang, pattern in LANGUAGE_SPEECH if pattern.search(said)), "en")
-    return _twiml(_enqueue(VoiceResponse(), contact, language))
+    calls.call_ivr_step(contact, f"language:{language}")
+    return twiml(enqueue_twiml(VoiceResponse(), contact, language))
 
 
 @twilio_webhook
@@ -266,8 +225,8 @@ def voice_wait(request: HttpRequest) -> HttpResponse:
     response = VoiceResponse()
     if contact is None:
         response.pause(length=WAIT_ANNOUNCE_SECONDS)
-        return _twiml(response)
-    prompts = PROMPTS.get(contact.language, PROMPTS["ko"])
+        return twiml(response)
+    language = prompt_language(contact.language)
     position, eta, no_agents = routing.citizen_queue_status(contact)
     # Past VOICE_CALLBACK_OFFER_SECONDS the announcement and the music are a Gather: 1 asks
     # for a call-back (any time while they play).
@@ -278,17 +237,14 @@ def voice_wait(request: HttpRequest) -> HttpResponse:
         )
         response.append(target)
     if no_agents:
-        target.say(prompts.no_agents, language=prompts.say_language)
+        speak(target, language, "no_agents")
     elif position is not None:
         minutes = max(1, round((eta or 0) / 60))
-        target.say(
-            prompts.position.format(position=position, minutes=minutes),
-            language=prompts.say_language,
-        )
+        speak(target, language, "position", position=position, minutes=minutes)
     if target is not response:
-        target.say(prompts.callback_offer, language=prompts.say_language)
+        speak(target, language, "callback_offer")
     target.pause(length=WAIT_ANNOUNCE_SECONDS)
-    return _twiml(response)
+    return twiml(response)
 
 
 @twilio_webhook
@@ -300,16 +256,15 @@ def voice_callback(request: HttpRequest) -> HttpResponse:
     response = VoiceResponse()
     if contact is None or request.POST.get("Digits", "").strip()[:1] != "1":
         response.redirect(reverse("twilio-voice-wait"), method="POST")
-        return _twiml(response)
-    prompts = PROMPTS.get(contact.language, PROMPTS["ko"])
+        return twiml(response)
     try:
         calls.call_callback_request(contact=contact)
     except calls.CallError:
         response.redirect(reverse("twilio-voice-wait"), method="POST")
-        return _twiml(response)
-    response.say(prompts.callback_taken, language=prompts.say_language)
+        return twiml(response)
+    speak(response, prompt_language(contact.language), "callback_taken")
     response.leave()
-    return _twiml(response)
+    return twiml(response)
 
 
 # Twilio's QueueResult when the caller left the <Enqueue> with nobody to talk to.
@@ -324,14 +279,13 @@ def voice_queue_exit(request: HttpRequest) -> HttpResponse:
     result = request.POST.get("QueueResult", "")
     response = VoiceResponse()
     contact = calls.call_for_sid(request.POST.get("CallSid", ""))
-    prompts = PROMPTS.get(contact.language if contact else "ko", PROMPTS["ko"])
     if result in QUEUE_FAILURES:
         logger.error("call left the queue with %s", result)
-        response.say(prompts.unavailable, language=prompts.say_language)
+        speak(response, prompt_language(contact.language if contact else "ko"), "unavailable")
         response.hangup()
     elif result == "leave":
         response.hangup()
-    return _twiml(response)
+    return twiml(response)
 
 
 @twilio_webhook

@@ -59,6 +59,15 @@ class WorkingTime:
                 result.append((opening, closing))
         return sorted(result)
 
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` falls in working time (a queue with this calendar takes calls)."""
+        if at.tzinfo is None:
+            raise ValueError("at must be an aware datetime")
+        if self.always_open:
+            return True
+        at = at.astimezone(SEOUL)
+        return any(opening <= at < closing for opening, closing in self.intervals(at.date()))
+
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The moment ``duration`` of working time after ``start``."""
         if start.tzinfo is None:

@@ -3,7 +3,13 @@ conversation services. The adapter verifies and parses Twilio's webhooks; this m
 
 An inbound call is a Contact of channel ``voice`` whose ``provider_id`` is Twilio's CallSid,
 so a retried webhook finds the contact it made before. The caller is the Citizen with the
-calling number; anonymous or unparseable numbers make a contact without a citizen.
+calling number; anonymous or unparseable numbers make a contact without a citizen. Its
+:class:`VoiceCall` keeps the CallSid too, and so does each later leg of the same call (a
+transfer to another queue makes a new contact): ``call_for_sid`` finds the newest.
+
+Once an agent takes the call it is a conference (``callcenter.services.voice``): the
+controls here (hold, mute, transfers, the interpreter, hang-up) check who asks and what
+state the call is in, record it on the contact, and queue the REST commands.
 """
 
 from datetime import timedelta
@@ -14,12 +20,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
-from callcenter.models import CallbackRequest, Channel, Citizen, Contact, Queue
+from callcenter.models import (
+    CallbackRequest,
+    CallLeg,
+    Channel,
+    Citizen,
+    Contact,
+    Queue,
+    VoiceCall,
+)
 from callcenter.selectors import queue_for_language
+from callcenter.services import voice
 from callcenter.services.callbacks import callback_request_create
 from callcenter.services.contacts import citizen_find_or_create, contact_create
 from callcenter.services.locking import row_locked
-from callcenter.services.routing import contact_end, contact_enqueue
+from callcenter.services.routing import (
+    contact_end,
+    contact_enqueue,
+)
+from callcenter.services.voice_backend import call_placed
+
+Role = CallLeg.Role
 
 
 class CallError(Exception):
@@ -39,17 +60,46 @@ def call_answer(*, call_sid: str, from_number: str) -> tuple[Contact, bool]:
         contact = Contact.objects.filter(channel=Channel.VOICE, provider_id=call_sid).first()
         if contact is not None:
             return contact, False
-        return contact_create(
+        contact, created = contact_create(
             channel=Channel.VOICE, provider_id=call_sid, citizen=_caller(from_number)
         )
+        if created:
+            VoiceCall.objects.create(contact=contact, call_sid=call_sid)
+            CallLeg.objects.create(
+                contact=contact,
+                role=Role.CALLER,
+                call_sid=call_sid,
+                state=CallLeg.State.JOINED,
+                joined_at=contact.created_at,
+            )
+        return contact, created
 
 
 def call_for_sid(call_sid: str) -> Contact | None:
+    """The contact a CallSid is on now: the newest leg of that call."""
+    if not call_sid:
+        return None
     return (
-        Contact.objects.filter(channel=Channel.VOICE, provider_id=call_sid)
-        .select_related("citizen", "queue")
+        Contact.objects.filter(channel=Channel.VOICE, call__call_sid=call_sid)
+        .select_related("citizen", "queue", "call")
+        .order_by("-id")
         .first()
     )
+
+
+def contact_of_call(contact_id: int) -> Contact | None:
+    return (
+        Contact.objects.filter(pk=contact_id, channel=Channel.VOICE, call__isnull=False)
+        .select_related("call", "citizen", "queue")
+        .first()
+    )
+
+
+def call_ivr_step(contact: Contact, step: str) -> None:
+    """Note a menu choice on the call's path (shown with the call on the ticket)."""
+    call = voice.voice_call(contact)
+    call.ivr_path = [*call.ivr_path, step][-20:]
+    call.save(update_fields=["ivr_path"])
 
 
 def call_queue_for(language: str) -> Queue:
@@ -118,3 +168,97 @@ def call_callback_request(*, contact: Contact) -> CallbackRequest:
         )
         contact_end(contact=contact, by="callback")
     return request
+
+
+# --- What Twilio tells about the conference -----------------------------------------------
+def _leg_for(contact: Contact, *, call_sid: str, label: str) -> CallLeg | None:
+    """The party a callback names: by CallSid, else by the label we gave it
+    (``<role>-<leg id>``; the caller's is ``caller``)."""
+    legs = CallLeg.objects.filter(contact=contact)
+    if call_sid:
+        leg = legs.filter(call_sid=call_sid).first()
+        if leg is not None:
+            return leg
+    if label == "caller":
+        return legs.filter(role=Role.CALLER).order_by("-id").first()
+    _role, _sep, leg_id = label.rpartition("-")
+    if leg_id.isdigit():
+        return legs.filter(pk=int(leg_id)).first()
+    return None
+
+
+def call_conference_event(
+    *, conference_name: str, conference_sid: str, event: str, call_sid: str = "", label: str = ""
+) -> Contact | None:
+    """Twilio's conference status callback. ``conference-start`` tells the conference's SID
+    (commands that name it wait for it); ``participant-join``/``-leave`` move a party. Hold
+    and mute are ours already (we asked for them). Repeats and late events change nothing
+    more: a party that left never rejoins by a late join."""
+    _prefix, _sep, contact_id = conference_name.rpartition("-")
+    if not contact_id.isdigit():
+        return None
+    contact = Contact.objects.filter(pk=int(contact_id), channel=Channel.VOICE).first()
+    if contact is None:
+        return None
+    with transaction.atomic():
+        call = VoiceCall.objects.select_for_update().filter(contact=contact).first()
+        if call is None:
+            return None
+        if conference_sid and not call.conference_sid:
+            call.conference_sid = conference_sid
+            call.save(update_fields=["conference_sid"])
+        if event not in ("participant-join", "participant-leave"):
+            return contact
+        leg = _leg_for(contact, call_sid=call_sid, label=label)
+        if leg is None:
+            return contact
+        if call_sid and not leg.call_sid:
+            leg.call_sid = call_sid
+        now = timezone.now()
+        if event == "participant-join" and leg.state == CallLeg.State.DIALLING:
+            leg.state, leg.joined_at = CallLeg.State.JOINED, now
+        elif event == "participant-leave" and leg.state != CallLeg.State.LEFT:
+            leg.state, leg.left_at = CallLeg.State.LEFT, now
+        leg.save()
+        voice.publish_call(contact)
+    return contact
+
+
+def call_party_status(*, leg_id: int, call_sid: str, status: str) -> CallLeg | None:
+    """The status callback of a party we dialled (an agent's softphone, the interpreter
+    line): answered joins it; busy, no answer or a failure means it never will, and the
+    agent sees so."""
+    with transaction.atomic():
+        leg = CallLeg.objects.select_for_update().filter(pk=leg_id).first()
+        if leg is None:
+            return None
+        if call_sid and not leg.call_sid:
+            leg.call_sid = call_sid
+        now = timezone.now()
+        if status in ("answered", "in-progress") and leg.state == CallLeg.State.DIALLING:
+            leg.state, leg.joined_at = CallLeg.State.JOINED, now
+        elif status in FINAL_CALL_STATUSES and leg.state != CallLeg.State.LEFT:
+            leg.state, leg.left_at = CallLeg.State.LEFT, now
+        leg.save()
+        voice.publish_call(leg.contact)
+    return leg
+
+
+def call_joins_conference(*, contact_id: int, call_sid: str) -> Contact | None:
+    """Twilio asks what the caller's call does now that it is bridged (or, for a call-back,
+    answered): the contact, when this CallSid is its caller."""
+    contact = (
+        Contact.objects.filter(pk=contact_id, channel=Channel.VOICE).select_related("call").first()
+    )
+    if contact is None:
+        return None
+    caller = CallLeg.objects.filter(contact=contact, role=Role.CALLER).order_by("-id").first()
+    if caller is None or (caller.call_sid and caller.call_sid != call_sid):
+        return None
+    if not caller.call_sid:  # a call-back answered before its dial's answer was stored
+        call_placed(contact.pk, call_sid)
+    if caller.state != CallLeg.State.JOINED:
+        CallLeg.objects.filter(pk=caller.pk).update(
+            state=CallLeg.State.JOINED, joined_at=timezone.now()
+        )
+    return contact

@@ -1,6 +1,8 @@
 """What services tell the sockets: domain objects turned into event payloads, sent after
 commit through ``channels_app.events`` (see there for the groups)."""
 
+from collections.abc import Iterable
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -170,6 +172,21 @@ def publish_contact_updated(contact) -> None:
     if contact.agent_id:
         groups.append(agent_group(contact.agent_id))
     send_after_commit(groups, dict(payload))
+
+
+def publish_call_updated(contact, call: dict | None, *, left: Iterable[int] = ()) -> None:
+    """A call's parties changed (joined, on hold, muted, interpreter, transfer): the agents
+    on it, those who just ``left`` it (a colleague whose consultation was called off), each
+    once through their own group, and the supervisors' live view hear it."""
+    groups = [SUPERVISORS_GROUP]
+    agent_ids = {contact.agent_id, *left} | {
+        leg["agent_id"] for leg in (call or {}).get("legs", []) if leg.get("agent_id")
+    }
+    groups += [agent_group(agent_id) for agent_id in sorted(filter(None, agent_ids))]
+    send_after_commit(
+        groups,
+        {"type": "call.updated", "contact_id": contact.pk, "state": contact.state, "call": call},
+    )
 
 
 def publish_contact_removed(contact, *, reason: str, agent_id: int | None = None) -> None:

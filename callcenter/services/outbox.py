@@ -1,4 +1,4 @@
-"""The one way out: every SMS, KakaoTalk message and e-mail (next: voice calls) is an outbox row.
+"""The one way out: every SMS, KakaoTalk message, e-mail and call command is an outbox row.
 
 ``outbox_enqueue`` writes the row ``queued`` in the caller's transaction and, once that
 commits, hands its id to the worker; ``outbox_deliver`` claims the row with one conditional
@@ -15,6 +15,9 @@ Backends (``MESSAGING_BACKEND``):
   business-message sender, which arrives with the Kakao channel: until then they fail with
   that reason, never silently.
 E-mail goes through Django's mail (``EMAIL_BACKEND``) whatever the messaging backend.
+Voice rows are commands to a live call (``callcenter.services.voice_backend``, sent through
+``VOICE_BACKEND``): they go out in the order they were queued, one call at a time, and are
+retried within seconds, since a caller on hold cannot wait half a minute.
 """
 
 import logging
@@ -36,6 +39,7 @@ from twilio.rest import Client
 
 from callcenter.models import Contact
 from callcenter.pii import mask_registration_numbers
+from callcenter.services.voice_backend import VoiceCommandError, voice_command_deliver
 from channels_app.models import OutboundMessage
 from tickets.models import Ticket
 
@@ -47,6 +51,8 @@ Channel = OutboundMessage.Channel
 MAX_ATTEMPTS = 6
 FIRST_RETRY_AFTER = timedelta(seconds=30)
 LONGEST_RETRY_AFTER = timedelta(minutes=30)
+VOICE_FIRST_RETRY_AFTER = timedelta(seconds=1)
+VOICE_LONGEST_RETRY_AFTER = timedelta(seconds=30)
 # A worker holds a row this long while it sends; longer than any send may take (the HTTP
 # timeout below), so an expired claim means the worker died, not that it is slow.
 CLAIM_FOR = timedelta(minutes=2)
@@ -103,7 +109,7 @@ def outbox_enqueue(
                 subject=mask_registration_numbers(subject)[:200],
                 body=mask_registration_numbers(body),
                 idempotency_key=idempotency_key,
-                backend=settings.MESSAGING_BACKEND,
+                backend=_backend_for(channel),
                 ticket=ticket,
                 contact=contact,
             )
@@ -114,17 +120,55 @@ def outbox_enqueue(
     return message
 
 
-def _deliver_later(message_id: int) -> None:
+def _deliver_later(message_id: int, countdown: timedelta | None = None) -> None:
     """Hand a committed row to the worker; when that fails (broker down), the sweep sends it."""
     try:
-        outbox_deliver_task.delay(message_id)
+        if countdown is None:
+            outbox_deliver_task.delay(message_id)
+        else:
+            outbox_deliver_task.apply_async((message_id,), countdown=countdown.total_seconds())
     except Exception:
         logger.warning("Outbound message %s left to the sweep", message_id, exc_info=True)
 
 
-def _retry_after(attempts: int) -> timedelta:
-    """Exponential backoff: 30 s after the first failure, doubling, at most 30 minutes."""
-    return min(FIRST_RETRY_AFTER * 2 ** max(attempts - 1, 0), LONGEST_RETRY_AFTER)
+def _backend_for(channel: str) -> str:
+    return settings.VOICE_BACKEND if channel == Channel.VOICE else settings.MESSAGING_BACKEND
+
+
+def _retry_after(attempts: int, channel: str = "") -> timedelta:
+    """Exponential backoff: 30 s after the first failure, doubling, at most 30 minutes
+    (call commands: 1 s, at most 30 s)."""
+    first, longest = (
+        (VOICE_FIRST_RETRY_AFTER, VOICE_LONGEST_RETRY_AFTER)
+        if channel == Channel.VOICE
+        else (FIRST_RETRY_AFTER, LONGEST_RETRY_AFTER)
+    )
+    return min(first * 2 ** max(attempts - 1, 0), longest)
+
+
+def _earlier_command_pending(message_id: int) -> bool:
+    """Whether a call command queued before this one for the same call is still unsent:
+    commands to one call go out in order (a hold before its release)."""
+    row = OutboundMessage.objects.filter(pk=message_id).values("channel", "contact_id").first()
+    if row is None or row["channel"] != Channel.VOICE or row["contact_id"] is None:
+        return False
+    return OutboundMessage.objects.filter(
+        channel=Channel.VOICE, contact_id=row["contact_id"], status=Status.QUEUED, pk__lt=message_id
+    ).exists()
+
+
+def _next_command(message: OutboundMessage) -> int | None:
+    """The call's next queued command, sent as soon as the one before it is done."""
+    if message.channel != Channel.VOICE or message.contact_id is None:
+        return None
+    return (
+        OutboundMessage.objects.filter(
+            channel=Channel.VOICE, contact_id=message.contact_id, status=Status.QUEUED
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundMessage | None:
@@ -135,6 +179,8 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
     written only while the row is still queued, so nothing moves a sent row back.
     """
     now = now or timezone.now()
+    if _earlier_command_pending(message_id):
+        return None  # the earlier command's delivery sends this one after it
     claimed = OutboundMessage.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
         pk=message_id,
@@ -144,11 +190,13 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
     if not claimed:
         return None
     message = OutboundMessage.objects.get(pk=message_id)
-    backend = settings.MESSAGING_BACKEND
+    backend = _backend_for(message.channel)
+    message.backend = backend
     fields: dict = {"claimed_until": None, "backend": backend}
     failure = None
     try:
         provider_id = _send(message, backend=backend)
+        fields["request"] = getattr(message, "sent_requests", [])
     except DeliveryError as error:
         failure = error
     except Exception as error:  # a bug must not keep the row claimed: retried, then failed
@@ -159,8 +207,13 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
         fields["error"] = ""
     else:
         fields["error"] = str(failure)[:300]
+        fields["request"] = getattr(message, "sent_requests", [])
         if failure.retryable and message.attempts < MAX_ATTEMPTS:
-            fields["next_attempt_at"] = now + _retry_after(message.attempts)
+            fields["next_attempt_at"] = now + _retry_after(message.attempts, message.channel)
+            if message.channel == Channel.VOICE:  # the minute's sweep is too late for a call
+                _deliver_later(
+                    message.pk, countdown=_retry_after(message.attempts, message.channel)
+                )
         else:
             fields["status"] = Status.FAILED
         logger.warning(
@@ -172,6 +225,10 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
         )
     OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(**fields)
     message.refresh_from_db()
+    if message.status != Status.QUEUED:
+        following = _next_command(message)
+        if following is not None:
+            outbox_deliver(following)
     return message
 
 
@@ -231,7 +288,7 @@ def _send(message: OutboundMessage, *, backend: str) -> str:
     if message.channel == Channel.EMAIL:
         return _email_send(message)
     if message.channel == Channel.VOICE:
-        raise DeliveryError("Outbound phone calls are not available yet.", retryable=False)
+        return _voice_command_send(message)
     if backend in ("outbox", "console"):
         if backend == "console":
             logger.info("%s to %s: %s", message.channel, message.masked_to, message.body)
@@ -242,6 +299,17 @@ def _send(message: OutboundMessage, *, backend: str) -> str:
             retryable=False,
         )
     return _twilio_sms_send(message)
+
+
+def _voice_command_send(message: OutboundMessage) -> str:
+    """A command to a live call (``callcenter.services.voice_backend``)."""
+    try:
+        sid, sent = voice_command_deliver(message)
+    except VoiceCommandError as error:
+        message.sent_requests = error.requests
+        raise DeliveryError(str(error), retryable=error.retryable) from error
+    message.sent_requests = sent
+    return sid
 
 
 def _email_send(message: OutboundMessage) -> str:

@@ -49,7 +49,7 @@ from callcenter.models import (
     socket_cutoff,
 )
 from callcenter.selectors import waiting_by_queue
-from callcenter.services import notify
+from callcenter.services import notify, voice
 from callcenter.services.locking import row_locked, rows_skip_locked
 from callcenter.services.messages import message_create
 from callcenter.services.offers import offer_close, offer_timeout
@@ -72,6 +72,7 @@ LANGUAGE_SKILLS = {
     "zh": "lang-zh",
     "ja": "lang-ja",
     "vi": "lang-vi",
+    "mn": "lang-mn",
     "ksl": "sign-language",
 }
 DEFAULT_HANDLE_SECONDS = 180
@@ -492,6 +493,9 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         )
         notify.publish_contact_assigned(contact)
         notify.publish_chat_state(contact)
+        if contact.channel == Channel.VOICE:
+            voice.call_bridge(contact, agent)
+            voice.publish_call(contact)
         presence_follow_load(agent)
         # The others move up: the router tick tells them (within ROUTER_TICK_SECONDS, one
         # pass over the queue however many left it meanwhile). An agent with room for more
@@ -550,11 +554,16 @@ _END_LINES = {
 }
 
 
+# Ends that come from the caller's side: the call is already over (or about to be) at Twilio.
+CALLER_ENDS = frozenset({"citizen", "callback", "voicemail"})
+
+
 def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Contact:
     """End a conversation. A waiting contact the citizen leaves is abandoned.
 
-    ``by`` is who ended it: "citizen", "agent", "system" or "callback" (the citizen left
-    a call-back request instead of waiting).
+    ``by`` is who ended it: "citizen", "agent", "system", "callback" (the citizen left
+    a call-back request instead of waiting) or "voicemail" (the caller's queue was closed:
+    they may leave a message instead; there was nobody to wait for).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -564,8 +573,9 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             return contact
         contact.ended_at = now
         fields = ["ended_at"]
-        # Leaving the queue is abandoning it, unless the citizen chose a call-back instead.
-        abandoned = state == Contact.State.WAITING and by != "callback"
+        # Leaving the queue is abandoning it, unless the citizen chose a call-back instead
+        # or the queue was closed.
+        abandoned = state == Contact.State.WAITING and by not in ("callback", "voicemail")
         if state == Contact.State.WAITING:
             for offer in rows_skip_locked(contact.offers.filter(state=Offer.State.PENDING)):
                 offer_close(offer, Offer.State.CANCELLED, now, reason="abandoned")
@@ -581,6 +591,8 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             data={"by": by},
         )
         _system_message(contact, _END_LINES[contact.channel == Channel.VOICE][by == "citizen"])
+        if contact.channel == Channel.VOICE:
+            voice.call_ended(contact, hang_up=by not in CALLER_ENDS)
         notify.publish_chat_ended(contact, by=by)
         if contact.agent_id:
             notify.publish_contact_updated(contact)

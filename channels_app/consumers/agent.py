@@ -404,6 +404,9 @@ class AgentConsumer(Open120Consumer):
     async def contact_updated(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def call_updated(self, event: dict) -> None:
+        await self.send_json(event)
+
     async def contact_removed(self, event: dict) -> None:
         await self._unfollow(event["contact_id"])
         await self.send_json(event)

@@ -1,4 +1,20 @@
-// Supervisor dashboard: contacts per day, drawn with the locally served Chart.js.
+// Supervisor dashboard: live calls' hold and interpreter badges; contacts per day, drawn
+// with the locally served Chart.js.
+(function () {
+  "use strict";
+  // Live contacts: a call's row shows whether its caller is on hold and whether an
+  // interpreter is on the line (call.updated frames, through ticket_notices.js's socket).
+  document.addEventListener("open120:call-updated", (event) => {
+    const frame = event.detail;
+    const row = document.querySelector(`[data-call-row="${Number(frame.contact_id)}"]`);
+    if (!row) return;
+    const legs = ((frame.call && frame.call.legs) || []).filter((leg) => leg.state !== "left");
+    const live = frame.state === "active";
+    row.querySelector(".js-call-hold").hidden = !(live && frame.call && frame.call.on_hold);
+    row.querySelector(".js-call-interpreter").hidden = !(live && legs.some((leg) => leg.role === "interpreter"));
+  });
+})();
+
 (function () {
   "use strict";
   const script = document.getElementById("dashboard-script");

@@ -57,9 +57,86 @@
       frame.messages.forEach(show);
     } else if (frame.type === "message.created" && frame.message.contact_id === contactId) {
       show(frame.message);
+    } else if (frame.type === "call.updated" && frame.contact_id === contactId) {
+      showCall(frame.call, frame.state);
     } else if (frame.type === "error") {
       state.textContent = frame.message;
     }
+  }
+
+  // --- A phone contact: the call's state and parties, live (call.updated frames) -----------
+  const callCard = document.getElementById("call-live");
+  const CALL = {};
+  const callStrings = document.getElementById("call-live-strings");
+  if (callStrings) {
+    for (const node of callStrings.content.querySelectorAll("[data-k]")) CALL[node.dataset.k] = node.textContent.trim();
+  }
+  let call = null;
+
+  function callPhase(summary, contactState) {
+    if (contactState === "waiting") return "waiting";
+    if (contactState !== "active" || !summary) return contactState === "active" ? "connecting" : "ended";
+    if (summary.on_hold) return "hold";
+    const legs = summary.legs || [];
+    const caller = legs.find((leg) => leg.role === "caller");
+    const agent = legs.find((leg) => leg.role === "agent");
+    return caller && agent && caller.state === "joined" && agent.state === "joined" ? "connected" : "connecting";
+  }
+
+  function party(leg) {
+    const item = document.createElement("li");
+    item.className = `call-party party-${leg.role}`;
+    const who = document.createElement("strong");
+    const role = { caller: CALL.caller, agent: CALL.agent, interpreter: CALL.interpreter, consult: CALL.colleague }[leg.role] || leg.role;
+    who.textContent = role;
+    item.append(who);
+    const detail = leg.agent_name || (leg.role === "interpreter" ? CALL[leg.language] || leg.language : "");
+    if (detail) item.append(` ${detail}`);
+    const legState = document.createElement("span");
+    legState.className = "small text-body-secondary ms-1";
+    legState.textContent = leg.state === "joined" ? CALL.joined : CALL.dialling;
+    item.append(legState);
+    for (const [flag, label, look] of [["on_hold", CALL.onHold, "text-bg-info"], ["muted", CALL.muted, "text-bg-secondary"]]) {
+      if (!leg[flag]) continue;
+      const badge = document.createElement("span");
+      badge.className = `badge ${look} ms-1`;
+      badge.textContent = label;
+      item.append(badge);
+    }
+    return item;
+  }
+
+  function showCall(summary, contactState) {
+    if (!callCard) return;
+    call = summary;
+    const phase = callPhase(summary, contactState);
+    callCard.dataset.state = phase;
+    const badge = document.getElementById("call-live-state");
+    const looks = { waiting: "text-bg-secondary", connecting: "text-bg-warning", connected: "text-bg-success", hold: "text-bg-info", ended: "text-bg-secondary" };
+    badge.className = `badge ${looks[phase]}`;
+    badge.textContent = CALL[{ waiting: "waiting", connecting: "connecting", connected: "connected", hold: "onHold", ended: "ended" }[phase]];
+    const parties = document.getElementById("call-live-parties");
+    parties.textContent = "";
+    if (phase !== "ended") for (const leg of (summary && summary.legs) || []) parties.append(party(leg));
+    tickCall();
+  }
+
+  function tickCall() {
+    const timer = document.getElementById("call-live-timer");
+    if (!timer) return;
+    const holding = callCard.dataset.state === "hold" && call && call.hold_started_at;
+    timer.hidden = !holding;
+    if (!holding) return;
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(call.hold_started_at)) / 1000));
+    timer.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+  }
+
+  if (callCard) {
+    fetch(callCard.dataset.callUrl, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => { if (data && call === null) showCall(data.call, data.state); })
+      .catch(() => {});
+    window.setInterval(tickCall, 1000);
   }
 
   // Every (re)connect listens again and reloads the history; `seen` keeps lines single.

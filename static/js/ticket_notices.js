@@ -87,6 +87,9 @@
     onFrame: (frame) => {
       if (frame.type === "ticket.notice") {
         document.dispatchEvent(new CustomEvent("open120:ticket-notice", { detail: frame }));
+      } else if (frame.type === "call.updated") {
+        // The supervisor dashboard's live list shows calls on hold and with an interpreter.
+        document.dispatchEvent(new CustomEvent("open120:call-updated", { detail: frame }));
       }
     },
   });

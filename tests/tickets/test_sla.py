@@ -134,6 +134,48 @@ def test_naive_times_and_negative_targets_are_refused():
         OFFICE.add(at(2026, 11, 26, 10), -HOURS)
 
 
+# --- open now? (a queue's opening hours) ---------------------------------------------------
+def test_office_hours_are_open_from_the_opening_minute_to_just_before_closing():
+    assert not OFFICE.is_open(at(2026, 11, 26, 8, 59))  # Thursday
+    assert OFFICE.is_open(at(2026, 11, 26, 9))
+    assert OFFICE.is_open(at(2026, 11, 26, 17, 59))
+    assert not OFFICE.is_open(at(2026, 11, 26, 18))
+    assert not OFFICE.is_open(at(2026, 11, 28, 11))  # Saturday
+
+
+def test_a_moment_in_another_zone_is_read_in_seoul_time():
+    # 01:30 UTC on Thursday is 10:30 in Seoul: open; 10:30 UTC is 19:30 there: closed.
+    assert OFFICE.is_open(datetime(2026, 11, 26, 1, 30, tzinfo=ZoneInfo("UTC")))
+    assert not OFFICE.is_open(datetime(2026, 11, 26, 10, 30, tzinfo=ZoneInfo("UTC")))
+
+
+def test_christmas_and_chuseok_are_closed_all_day_even_on_weekdays():
+    assert not OFFICE.is_open(at(2026, 12, 25, 11))  # 기독탄신일, a Friday
+    assert not OFFICE.is_open(at(2026, 9, 24, 11))  # 추석 연휴, a Thursday
+    assert OFFICE.is_open(at(2026, 12, 24, 11))
+
+
+def test_a_manual_closure_closes_the_day_and_24_7_is_always_open():
+    closure = WorkingTime(closed=closed_dates([date(2026, 11, 26)]))
+    assert not closure.is_open(at(2026, 11, 26, 11))
+    always = WorkingTime(always_open=True, closed=closed_dates([date(2026, 12, 25)]))
+    assert always.is_open(at(2026, 12, 25, 3)) and always.is_open(at(2026, 11, 28, 23))
+
+
+def test_a_shift_to_midnight_is_open_until_midnight():
+    evenings = WorkingTime(
+        hours={d: [("13:00", "24:00")] for d in range(7)},
+        closed=closed_dates([], public_holidays=False),
+    )
+    assert evenings.is_open(at(2026, 11, 26, 23, 59))
+    assert not evenings.is_open(at(2026, 11, 27, 0, 30))
+
+
+def test_whether_a_naive_time_is_open_is_refused():
+    with pytest.raises(ValueError):
+        OFFICE.is_open(datetime(2026, 11, 26, 10))  # noqa: DTZ001 - the point of the test
+
+
 @pytest.fixture
 def office(db):
     from tickets.models import BusinessCalendar

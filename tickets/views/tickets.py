@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.attachments import attachment_public
+from callcenter.models import Channel
 from callcenter.privacy import mask_rrn
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from callcenter.selectors import citizen_phone_revealable
+from callcenter.selectors import call_details, citizen_phone_revealable
 from knowledge.selectors import article_search
 from tickets import selectors, services
 from tickets.forms import (
@@ -114,8 +115,9 @@ def _can_reveal_phone(request: HttpRequest, ticket: Ticket) -> bool:
     )
 
 
-def _transcripts(ticket: Ticket) -> list[dict]:
-    """Each linked contact with its messages, resident registration numbers masked."""
+def _transcripts(ticket: Ticket, *, user) -> list[dict]:
+    """Each linked contact with its messages, resident registration numbers masked, and a
+    call's summary (times, menu path, transfers, recording) for a phone contact."""
     contacts = ticket.contacts.select_related("agent", "queue").order_by("created_at")
     result = []
     for contact in contacts.prefetch_related("messages"):
@@ -130,7 +132,8 @@ def _transcripts(ticket: Ticket) -> list[dict]:
             }
             for message in contact.messages.all()
         ]
-        result.append({"contact": contact, "messages": lines})
+        call = call_details(contact, user=user) if contact.channel == Channel.VOICE else None
+        result.append({"contact": contact, "messages": lines, "call": call})
     return result
 
 
@@ -152,7 +155,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "supervisor": _is_supervisor(request),
         "department_panel": bool(user_roles(request.user) & {AGENT, SUPERVISOR}),
         "can_reveal_phone": _can_reveal_phone(request, ticket),
-        "transcripts": _transcripts(ticket),
+        "transcripts": _transcripts(ticket, user=request.user),
         "outbound_messages": selectors.ticket_outbound_messages(ticket),
         "events": ticket.events.select_related("actor"),
         "attribute_answers": selectors.ticket_attribute_answers(ticket),

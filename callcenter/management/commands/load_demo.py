@@ -61,6 +61,7 @@ SKILLS = [
     ("lang-zh", "중국어", Skill.Kind.LANGUAGE),
     ("lang-ja", "일본어", Skill.Kind.LANGUAGE),
     ("lang-vi", "베트남어", Skill.Kind.LANGUAGE),
+    ("lang-mn", "몽골어", Skill.Kind.LANGUAGE),
     ("sign-language", "수어", Skill.Kind.SIGN_LANGUAGE),
     ("topic-traffic", "교통", Skill.Kind.TOPIC),
     ("topic-tax", "세무", Skill.Kind.TOPIC),
@@ -101,6 +102,10 @@ QUEUES = [
     ("sign-video", "수어 영상", ["video"], ["sign-language"], 2, 20),
     ("chat", "채팅", ["webchat", "kakao", "sms", "whatsapp"], ["lang-ko"], 0, 60),
 ]
+# Queues with opening hours (a business calendar; empty hours: Mon–Fri 09–18, Korean public
+# holidays closed): outside them callers hear the after-hours message and may leave a
+# voicemail. The general line answers around the clock, as 120 centres do.
+QUEUE_CALENDARS = {"foreign": "외국어 상담 시간"}
 
 # Contacts per hour of the day: night line, morning peak, lunch dip, afternoon peak.
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 1, 2, 5, 10, 10, 9, 6, 9, 10, 9, 8, 5, 3, 2, 2, 2, 1, 1]
@@ -252,11 +257,19 @@ class Command(BaseCommand):
                     "channels": channels,
                     "priority": priority,
                     "service_level_seconds": threshold,
+                    "calendar": self._queue_calendar(code),
                 },
             )
             queue.required_skills.set([skills[c] for c in required])
             queues[code] = queue
         return queues
+
+    @staticmethod
+    def _queue_calendar(code: str) -> BusinessCalendar | None:
+        if code not in QUEUE_CALENDARS:
+            return None
+        calendar, _ = BusinessCalendar.objects.get_or_create(name=QUEUE_CALENDARS[code])
+        return calendar
 
     # --- people --------------------------------------------------------------------------
     def _user(

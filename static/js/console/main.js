@@ -65,6 +65,8 @@
     history: (f) => { const tab = tabOf(f); if (tab) tab.onHistory(f.messages || []); },
     "queues.updated": (f) => showQueues(f.queues),
     "knowledge.suggestions": (f) => { const tab = tabOf(f); if (tab) tab.showSuggestions(f.results || []); },
+    // Shown by softphone.js: the call's parties, also for a colleague consulted before a transfer.
+    "call.updated": (f) => C.onCallUpdated(f),
     // Shown by ticket_notices.js.
     "ticket.notice": (f) => document.dispatchEvent(new CustomEvent("open120:ticket-notice", { detail: f })),
     error: onErrorFrame,

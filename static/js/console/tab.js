@@ -50,6 +50,7 @@
       if (window.bootstrap) window.bootstrap.Tab.getOrCreateInstance(this.button);
       this.loadPanel();
       this.requestHistory();
+      if (contact.channel === "voice" && C.attachSoftphone) C.attachSoftphone(this);
     }
 
     findElements() {
@@ -140,6 +141,7 @@
       this.els.end.hidden = wrapup;
       this.els.transfer.disabled = wrapup;
       this.els.finish.hidden = !wrapup;
+      if (this.softphone) this.softphone.setContactState(state);
       this.els.attach.disabled = wrapup;
       this.els.cannedToggle.disabled = wrapup;
       if (wrapup) {
@@ -259,6 +261,7 @@
       window.clearTimeout(this.kbTimer);
       window.clearTimeout(this.autoTimer);
       for (const clientId of this.pending.keys()) C.socket.forget(clientId);
+      if (this.softphone) this.softphone.destroy();
       const wasActive = this.isActive();
       const hadFocus = this.pane.contains(document.activeElement) || this.li.contains(document.activeElement);
       if (window.bootstrap) {

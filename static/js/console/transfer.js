@@ -40,6 +40,8 @@
   }
 
   C.openTransfer = async function openTransfer(tab) {
+    // A call moves with its conference (softphone.js), not as a chat does.
+    if (tab.contact.channel === "voice" && C.openCallTransfer) return C.openCallTransfer(tab);
     if (!transferModal) return;
     transferTab = tab;
     transferAgents.textContent = "";
