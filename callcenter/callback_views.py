@@ -18,7 +18,7 @@ from callcenter.forms import (
 )
 from callcenter.models import Agent, CallbackRequest
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required
-from callcenter.services import callbacks
+from callcenter.services import callbacks, routing
 from callcenter.services.contacts import personal_data_access_log
 
 CENTRE = (AGENT, SUPERVISOR, ADMINISTRATOR)
@@ -117,6 +117,7 @@ def callback_take(request: HttpRequest, callback_id: int) -> HttpResponse:
         callbacks.callback_take(callback=callback, agent=agent)
     except callbacks.CallbackError as error:
         return _refused(request, callback, error)
+    routing.callback_call_withdraw(callback)  # taken by hand: the router no longer offers it
     messages.success(request, _("You have taken this call-back. Call the citizen now."))
     return redirect("callback-detail", callback.pk)
 
@@ -131,6 +132,7 @@ def callback_take_next(request: HttpRequest) -> HttpResponse:
     if callback is None:
         messages.info(request, _("No call-back is waiting in your queues."))
         return redirect("callback-list")
+    routing.callback_call_withdraw(callback)
     messages.success(request, _("You have taken this call-back. Call the citizen now."))
     return redirect("callback-detail", callback.pk)
 
@@ -185,6 +187,7 @@ def callback_cancel(request: HttpRequest, callback_id: int) -> HttpResponse:
         return _detail(request, callback, status=422, cancel_form=form)
     except callbacks.CallbackError as error:
         return _refused(request, callback, error)
+    routing.callback_call_withdraw(callback)
     messages.success(request, _("Call-back cancelled."))
     return redirect("callback-list")
 

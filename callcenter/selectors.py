@@ -118,8 +118,12 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def contacts_on(day: date) -> QuerySet[Contact]:
+    """The day's inbound contacts (the service metrics' population: a call-back the router
+    queued is the centre calling out, not a citizen waiting)."""
     start, end = local_day_bounds(day)
-    return Contact.objects.filter(queued_at__gte=start, queued_at__lt=end)
+    return Contact.objects.filter(
+        queued_at__gte=start, queued_at__lt=end, direction=Contact.Direction.INBOUND
+    )
 
 
 def queue_for_language(*, language: str, channel: str) -> Queue | None:
@@ -182,7 +186,7 @@ def daily_contact_counts(*, days: int) -> list[dict]:
     first = today - timedelta(days=days - 1)
     start, _end = local_day_bounds(first)
     rows = (
-        Contact.objects.filter(queued_at__gte=start)
+        Contact.objects.filter(queued_at__gte=start, direction=Contact.Direction.INBOUND)
         .annotate(day=TruncDate("queued_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
         .annotate(offered=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)))

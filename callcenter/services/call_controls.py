@@ -28,6 +28,7 @@ from callcenter.services.locking import row_locked
 from callcenter.services.presence import presence_follow_load
 from callcenter.services.routing import (
     RoutingError,
+    callback_call_withdraw,
     contact_end,
     contact_transfer_to_agent,
     contact_transfer_to_queue,
@@ -281,6 +282,7 @@ def callback_dial(*, callback: CallbackRequest, agent: Agent) -> Contact:
         )
         if busy.exists():
             raise CallError(_("Finish your current call first."))
+        callback_call_withdraw(callback)  # the router no longer offers it
         now = timezone.now()
         contact = Contact.objects.create(
             channel=Channel.VOICE,
@@ -299,10 +301,7 @@ def callback_dial(*, callback: CallbackRequest, agent: Agent) -> Contact:
             actor=agent.user,
             data={"callback": callback.pk},
         )
-        voice.dial(contact, to=str(callback.phone))
-        voice.agent_leg_add(contact, agent)
-        if settings.VOICE_RECORDING:
-            voice.recording_start(contact)
+        voice.call_back_dial(contact, agent, phone=str(callback.phone))
         presence_follow_load(agent)
         notify.publish_contact_assigned(contact)
         voice.publish_call(contact)

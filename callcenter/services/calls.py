@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
@@ -79,10 +80,14 @@ def call_for_sid(call_sid: str) -> Contact | None:
     """The contact a CallSid is on now: the newest leg of that call."""
     if not call_sid:
         return None
+    # The newest leg by the CallSid's own index (a few rows at most), then that contact:
+    # ordering contacts by id with the join lets the planner walk every contact instead.
+    newest = (
+        VoiceCall.objects.filter(call_sid=call_sid).order_by("-contact_id").values("contact_id")[:1]
+    )
     return (
-        Contact.objects.filter(channel=Channel.VOICE, call__call_sid=call_sid)
+        Contact.objects.filter(pk__in=Subquery(newest), channel=Channel.VOICE)
         .select_related("citizen", "queue", "call")
-        .order_by("-id")
         .first()
     )
 
@@ -167,7 +172,29 @@ def call_callback_request(*, contact: Contact) -> CallbackRequest:
             contact=contact,
         )
         contact_end(contact=contact, by="callback")
+        callback_contact_queue(request, language=contact.language)
     return request
+
+
+def callback_contact_queue(request: CallbackRequest, *, language: str) -> Contact | None:
+    """The router offers a call-back like a call: an outbound phone contact waiting in the
+    request's queue (behind every caller, see routing), named ``callback-<id>`` until Twilio
+    places the call. None when one already waits for this request, or it has no queue."""
+    if request.queue_id is None:
+        return None
+    contact, created = contact_create(
+        channel=Channel.VOICE,
+        provider_id=f"callback-{request.pk}",
+        citizen=request.citizen,
+        direction=Contact.Direction.OUTBOUND,
+        language=language,
+    )
+    if not created:
+        return None
+    VoiceCall.objects.create(contact=contact, ivr_path=[f"callback:{request.pk}"])
+    CallLeg.objects.create(contact=contact, role=Role.CALLER)
+    contact_enqueue(contact=contact, queue=request.queue, announce=False)
+    return contact
 
 
 # --- What Twilio tells about the conference -----------------------------------------------

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from callcenter.attachments import attachment_public
 from callcenter.korean import josa_resolve
@@ -76,12 +77,20 @@ def citizen_summary(citizen) -> dict | None:
     }
 
 
+def channel_label(contact) -> str:
+    """The channel as staff read it; a call the centre makes is a call-back."""
+    if contact.direction == "outbound" and contact.channel == "voice":
+        return str(_("Call-back call"))
+    return str(contact.get_channel_display())
+
+
 def contact_summary(contact) -> dict:
     ticket = contact.tickets.order_by("id").first()
     return {
         "id": contact.pk,
         "channel": contact.channel,
-        "channel_label": str(contact.get_channel_display()),
+        "channel_label": channel_label(contact),
+        "direction": contact.direction,
         "state": contact.state,
         "language": contact.language,
         "queue": {"id": contact.queue_id, "name": contact.queue.name} if contact.queue_id else None,
@@ -101,7 +110,8 @@ def offer_payload(offer) -> dict:
         "id": offer.pk,
         "contact_id": contact.pk,
         "channel": contact.channel,
-        "channel_label": str(contact.get_channel_display()),
+        "channel_label": channel_label(contact),
+        "direction": contact.direction,
         "queue_name": contact.queue.name if contact.queue_id else "",
         "waited_seconds": round((offer.created_at - contact.queued_at).total_seconds()),
         "expires_at": _iso(offer.expires_at),

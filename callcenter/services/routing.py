@@ -35,6 +35,7 @@ from callcenter.models import (
     OPEN_CONTACT_STATES,
     REALTIME_CHANNELS,
     Agent,
+    CallbackRequest,
     Channel,
     Contact,
     ContactEvent,
@@ -50,6 +51,7 @@ from callcenter.models import (
 )
 from callcenter.selectors import waiting_by_queue
 from callcenter.services import notify, voice
+from callcenter.services.callbacks import CallbackError, callback_take
 from callcenter.services.locking import row_locked, rows_skip_locked
 from callcenter.services.messages import message_create
 from callcenter.services.offers import offer_close, offer_timeout
@@ -208,6 +210,7 @@ def _waiting_contacts():
         .select_related("queue", "queue__overflow_queue", "citizen")
         .prefetch_related("queue__required_skills", "queue__overflow_queue__required_skills")
         .order_by(
+            "direction",  # "inbound" first: a call-back waits for every caller waiting
             F("citizen__needs_assistance").desc(nulls_last=True),
             "-queue__priority",
             "queued_at",
@@ -494,7 +497,10 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         notify.publish_contact_assigned(contact)
         notify.publish_chat_state(contact)
         if contact.channel == Channel.VOICE:
-            voice.call_bridge(contact, agent)
+            if contact.direction == Contact.Direction.OUTBOUND:
+                _callback_accepted(contact, agent)
+            else:
+                voice.call_bridge(contact, agent)
             voice.publish_call(contact)
         presence_follow_load(agent)
         # The others move up: the router tick tells them (within ROUTER_TICK_SECONDS, one
@@ -502,6 +508,40 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         # chats may take the next one now: a pending offer kept them out of every pass.
         transaction.on_commit(router_dispatch_soon)
     return contact
+
+
+def _callback_call(contact: Contact) -> CallbackRequest | None:
+    """The call-back a queued outbound call is for (its provider id until dialled)."""
+    _prefix, _sep, callback_id = contact.provider_id.partition("callback-")
+    return (
+        CallbackRequest.objects.filter(pk=int(callback_id)).first()
+        if callback_id.isdigit()
+        else None
+    )
+
+
+def _callback_accepted(contact: Contact, agent: Agent) -> None:
+    """The agent accepted a call-back the router offered: it is theirs on the work list
+    too, and Twilio dials the citizen from the city's number into the agent's call."""
+    callback = _callback_call(contact)
+    if callback is None:
+        raise RoutingError(_("This call-back is no longer open."))
+    try:
+        callback = callback_take(callback=callback, agent=agent)
+    except CallbackError as error:
+        raise RoutingError(str(error)) from error
+    voice.call_back_dial(contact, agent, phone=str(callback.phone))
+
+
+def callback_call_withdraw(callback: CallbackRequest) -> Contact | None:
+    """Take a call-back's queued call out of the queue (someone took, dialled or cancelled
+    the call-back from the work list): ended, not abandoned, its offers cancelled."""
+    contact = Contact.objects.filter(
+        channel=Channel.VOICE, provider_id=f"callback-{callback.pk}"
+    ).first()
+    if contact is None or contact.state != Contact.State.WAITING:
+        return None
+    return contact_end(contact=contact, by="callback")
 
 
 def offer_decline(*, offer_id: int, agent: Agent) -> None:

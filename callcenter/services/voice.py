@@ -183,6 +183,16 @@ def dial(contact: Contact, *, to: str) -> None:
     )
 
 
+def call_back_dial(contact: Contact, agent: Agent, *, phone: str) -> None:
+    """A call-back the agent has: Twilio dials the citizen from the city's number (the
+    call joins the contact's conference when answered), the agent's softphone is dialled
+    into it, and it is recorded."""
+    dial(contact, to=phone)
+    agent_leg_add(contact, agent)
+    if settings.VOICE_RECORDING:
+        recording_start(contact)
+
+
 def hold_close(contact: Contact, now) -> None:
     """Add a hold that is still running to the contact's hold time."""
     call = VoiceCall.objects.filter(contact=contact).first()

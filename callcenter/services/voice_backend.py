@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
@@ -256,7 +257,10 @@ def call_placed(contact_id: int, call_sid: str) -> None:
     """The CallSid of a call-back we dialled, on its contact, call and caller."""
     with transaction.atomic():
         VoiceCall.objects.filter(contact_id=contact_id, call_sid="").update(call_sid=call_sid)
-        Contact.objects.filter(pk=contact_id, provider_id="").update(provider_id=call_sid)
+        # "" (dialled from the work list) or "callback-<id>" (offered by the router).
+        Contact.objects.filter(
+            Q(provider_id="") | Q(provider_id__startswith="callback-"), pk=contact_id
+        ).update(provider_id=call_sid)
         CallLeg.objects.filter(contact_id=contact_id, role=CallLeg.Role.CALLER, call_sid="").update(
             call_sid=call_sid
         )

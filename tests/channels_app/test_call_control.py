@@ -80,7 +80,7 @@ def answered_call(client, agent) -> Contact:
     offer = Offer.objects.get(state=Offer.State.PENDING)
     if offer.agent_id != agent.pk:  # the router chose the other one: hand it over
         routing.offer_decline(offer_id=offer.pk, agent=offer.agent)
-        agent_set_presence(agent=offer.agent, presence=Presence.BREAK, dispatch=False)
+        agent_set_presence(agent=offer.agent, presence=Presence.BREAK, reason="교육", dispatch=False)
         routing.router_dispatch()
         offer = Offer.objects.get(state=Offer.State.PENDING)
     return routing.offer_accept(offer_id=offer.pk, agent=agent)
@@ -470,3 +470,59 @@ def test_a_call_back_is_dialled_from_the_city_number_and_joins_the_agents_confer
     assert root.find("Dial/Conference").text == f"contact-{contact.pk}"
     assert console(agent).post(f"/api/voice/callbacks/{callback.pk}/dial").status_code == 409
     assert reverse("voice-callback-dial", args=[callback.pk]).startswith("/api/voice/")
+
+
+def waiting_caller_asks_for_a_call_back(client, settings) -> CallbackRequest:
+    settings.VOICE_CALLBACK_OFFER_SECONDS = 0
+    signed_post(client, "/twilio/voice/incoming", call_params(CallStatus="ringing"))
+    signed_post(client, "/twilio/voice/menu", call_params(Digits="0"))
+    signed_post(client, "/twilio/voice/callback", call_params(Digits="1"))
+    return CallbackRequest.objects.get()
+
+
+def test_the_router_offers_a_call_back_after_the_callers_and_accepting_dials_the_citizen(
+    client, setup, settings
+):
+    api, (agent, colleague) = setup
+    for someone in (agent, colleague):
+        agent_set_presence(agent=someone, presence=Presence.BREAK, reason="교육", dispatch=False)
+    callback = waiting_caller_asks_for_a_call_back(client, settings)
+    queued = Contact.objects.get(provider_id=f"callback-{callback.pk}")
+    assert queued.direction == Contact.Direction.OUTBOUND and queued.state == "waiting"
+    # A caller who rings meanwhile is answered first; the call-back is next.
+    later = "CA" + "3" * 32
+    signed_post(client, "/twilio/voice/incoming", call_params(CallSid=later))
+    signed_post(client, "/twilio/voice/menu", call_params(CallSid=later, Digits="0"))
+    agent_set_presence(agent=agent, presence=Presence.AVAILABLE, dispatch=False)
+    routing.router_dispatch()
+    assert Offer.objects.get(state=Offer.State.PENDING).contact.provider_id == later
+    agent_set_presence(agent=colleague, presence=Presence.AVAILABLE, dispatch=False)
+    routing.router_dispatch()
+    offer = Offer.objects.get(state=Offer.State.PENDING, agent=colleague)
+    assert offer.contact == queued
+    sent = len(api.requests)
+
+    routing.offer_accept(offer_id=offer.pk, agent=colleague)
+    callback.refresh_from_db()
+    assert callback.status == CallbackRequest.Status.TAKEN and callback.assigned_to == colleague
+    method, path, fields = api.requests[sent]
+    assert (method, path) == ("POST", "/Calls.json")
+    assert fields["To"] == "+821012345678" and fields["From"] == CALLER_ID
+    assert fields["Url"] == f"{BASE}/twilio/voice/conference?contact={queued.pk}"
+    queued.refresh_from_db()
+    assert queued.provider_id.startswith("CA") and queued.state == "active"
+    assert api.requests[sent + 1][2]["To"] == f"client:agent-{colleague.pk}"
+
+
+def test_a_call_back_taken_from_the_work_list_leaves_the_routers_queue(client, setup, settings):
+    _api, (agent, colleague) = setup
+    for someone in (agent, colleague):
+        agent_set_presence(agent=someone, presence=Presence.BREAK, reason="교육", dispatch=False)
+    callback = waiting_caller_asks_for_a_call_back(client, settings)
+    response = console(agent).post(f"/callbacks/{callback.pk}/take/")
+    assert response.status_code == 302
+    queued = Contact.objects.get(provider_id=f"callback-{callback.pk}")
+    assert queued.state == "ended" and not queued.abandoned
+    agent_set_presence(agent=colleague, presence=Presence.AVAILABLE, dispatch=False)
+    routing.router_dispatch()
+    assert not Offer.objects.filter(state=Offer.State.PENDING).exists()
