@@ -80,7 +80,9 @@ def answered_call(client, agent) -> Contact:
     offer = Offer.objects.get(state=Offer.State.PENDING)
     if offer.agent_id != agent.pk:  # the router chose the other one: hand it over
         routing.offer_decline(offer_id=offer.pk, agent=offer.agent)
-        agent_set_presence(agent=offer.agent, presence=Presence.BREAK, reason="교육", dispatch=False)
+        agent_set_presence(
+            agent=offer.agent, presence=Presence.BREAK, reason="교육", dispatch=False
+        )
         routing.router_dispatch()
         offer = Offer.objects.get(state=Offer.State.PENDING)
     return routing.offer_accept(offer_id=offer.pk, agent=agent)
