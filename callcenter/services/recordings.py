@@ -14,6 +14,7 @@ as plain values:
 """
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from callcenter.services.voice_backend import API_HOST
 from channels_app.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
+
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
 
 # Recordings deleted per batch (one transaction each) by the retention job.
 EXPIRE_BATCH = 200
@@ -69,7 +72,9 @@ def recording_record(
 ) -> VoiceCall | None:
     """Twilio's recording status callback: a completed recording is kept on its call,
     once. None when the call is not ours (nothing stored)."""
-    if not recording_sid:
+    if not RECORDING_SID.fullmatch(recording_sid):
+        # The SID becomes part of the URL playback fetches: only Twilio's shape is kept.
+        logger.warning("Recording callback with a malformed SID: %r", recording_sid[:64])
         return None
     call = _recorded_call(call_sid=call_sid, recording_sid=recording_sid)
     if call is None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from callcenter.models import ContactEvent, Message, VoiceCall
+from callcenter.services.recordings import recording_record
 from channels_app.models import OutboundMessage
 from tests.channels_app.conftest import agent_socket, receive_until
 from tests.factories import AgentFactory, CitizenFactory, ContactFactory
@@ -265,3 +266,12 @@ async def test_what_the_caller_says_brings_knowledge_suggestions_to_the_agents_c
     assert suggestions["contact_id"] == contact.pk
     assert suggestions["results"][0]["title"] == "주민등록등본 발급 방법"
     await console.disconnect()
+
+
+def test_a_recording_sid_not_shaped_as_twilios_is_never_kept(db):
+    """The SID becomes part of the URL the playback proxy fetches: only Twilio's shape."""
+    for sid in ("RE" + "1" * 31 + "/", "../Calls/CA" + "1" * 32, "https://evil.example/a.mp3"):
+        assert (
+            recording_record(call_sid="CA" + "1" * 32, recording_sid=sid, status="completed")
+            is None
+        )
