@@ -188,10 +188,27 @@ def build_template(env: dict[str, str]) -> None:
 
 
 def fresh_database(env: dict[str, str], agents: int, per_agent: int) -> list[str]:
-    """A clean copy of the template with the agents; returns their session cookies (made
-    straight in the database: logins through the form would only measure the hasher)."""
+    """A clean copy of the template with the agents; returns their session cookies."""
     psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     psql(f"CREATE DATABASE {DB_NAME} TEMPLATE {TEMPLATE_DB}")
+    agents_made = agents_create(
+        env, agents=agents, queue=("chat", "채팅", "webchat"), name="bench", per_agent=per_agent
+    )
+    return [cookie for _agent_id, cookie in agents_made]
+
+
+def agents_create(
+    env: dict[str, str],
+    *,
+    agents: int,
+    queue: tuple[str, str, str],
+    name: str,
+    per_agent: int = 3,
+) -> list[tuple[int, str]]:
+    """Korean-speaking agents of one new queue (code, name, channel), signed in: (agent id,
+    session cookie) each, made straight in the database (logins through the form would
+    only measure the hasher)."""
+    code, queue_name, channel = queue
     script = f"""
 import json
 from django.conf import settings
@@ -200,12 +217,12 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
 from callcenter.models import Agent, Queue, Skill, User
 korean = Skill.objects.create(code="lang-ko", name="한국어", kind="language")
-queue = Queue.objects.create(code="chat", name="채팅", channels=["webchat"])
+queue = Queue.objects.create(code="{code}", name="{queue_name}", channels=["{channel}"])
 queue.required_skills.set([korean])
 group = Group.objects.get(name="agent")
-cookies = []
+made = []
 for n in range({agents}):
-    user = User.objects.create_user(f"bench{{n:04d}}")
+    user = User.objects.create_user(f"{name}{{n:04d}}")
     user.groups.add(group)
     agent = Agent.objects.create(
         user=user, display_name=f"상담사{{n:04d}}", max_concurrent_chats={per_agent}
@@ -216,8 +233,8 @@ for n in range({agents}):
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    cookies.append(f"{{settings.SESSION_COOKIE_NAME}}={{store.session_key}}")
-print(json.dumps(cookies))
+    made.append((agent.pk, f"{{settings.SESSION_COOKIE_NAME}}={{store.session_key}}"))
+print(json.dumps(made))
 """
     out = subprocess.run(
         [PYTHON, "manage.py", "shell", "-c", script],
@@ -227,7 +244,7 @@ print(json.dumps(cookies))
         capture_output=True,
         text=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return [tuple(pair) for pair in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
 def log_path(name: str, port: int) -> Path:

@@ -152,9 +152,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8320)
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
-    ).stdout.strip()
+    commit = realtime.git("rev-parse", "--short", "HEAD")
     print(
         f"bench/voice.py {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, "
         f"{os.cpu_count()} cores; {args.rate:g} requests/s for {args.duration:g} s per webhook",

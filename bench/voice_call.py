@@ -76,40 +76,9 @@ def fresh_database(env: dict[str, str], agents: int) -> list[tuple[int, str]]:
     subprocess.run(
         [realtime.PYTHON, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True
     )
-    script = f"""
-import json
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth.models import Group
-from django.contrib.sessions.backends.db import SessionStore
-from callcenter.models import Agent, Queue, Skill, User
-korean = Skill.objects.create(code="lang-ko", name="한국어", kind="language")
-queue = Queue.objects.create(code="general", name="일반", channels=["voice"])
-queue.required_skills.set([korean])
-group = Group.objects.get(name="agent")
-agents = []
-for n in range({agents}):
-    user = User.objects.create_user(f"caller-bench{{n:03d}}")
-    user.groups.add(group)
-    agent = Agent.objects.create(user=user, display_name=f"상담사{{n:03d}}")
-    agent.skills.set([korean])
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    agents.append((agent.pk, f"{{settings.SESSION_COOKIE_NAME}}={{store.session_key}}"))
-print(json.dumps(agents))
-"""
-    out = subprocess.run(
-        [realtime.PYTHON, "manage.py", "shell", "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+    return realtime.agents_create(
+        env, agents=agents, queue=("general", "일반", "voice"), name="caller-bench"
     )
-    return [tuple(pair) for pair in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
@@ -243,9 +212,7 @@ def main() -> int:
         "--redis", default=os.environ.get("BENCH_CALL_REDIS_URL", "redis://127.0.0.1:6379/12")
     )
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
-    ).stdout.strip()
+    commit = realtime.git("rev-parse", "--short", "HEAD")
     print(
         f"bench/voice_call.py {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, "
         f"{os.cpu_count()} cores; {args.calls} calls, {args.agents} agents, talk {args.talk:g} s",

@@ -123,7 +123,7 @@ urlpatterns = [
     path("twilio/voice/voicemail", twilio_voicemail.voice_voicemail, name="twilio-voice-voicemail"),
     path(
         "twilio/voice/voicemail-recording",
-        twilio_voicemail.voice_voicemail_recording,
+        twilio_media.voice_recording,
         name="twilio-voice-voicemail-recording",
     ),
     path(

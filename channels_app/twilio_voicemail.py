@@ -5,15 +5,15 @@ read); the decisions are ``callcenter.services.voicemail``'s and ``…recordings
 - ``POST /twilio/voice/voicemail``: the Record's action, when the caller pressed "#", fell
   silent, reached the longest message or hung up (Twilio then ignores the answer): the
   voicemail's ticket, then thanks and goodbye in the caller's language.
-- ``POST /twilio/voice/voicemail-recording``: the Record's recordingStatusCallback: the
-  finished recording's SID and length, kept on the call once (a retry, or a callback before
-  the action, stores nothing twice); 204 whatever it changed, a call we never saw included.
+- ``POST /twilio/voice/voicemail-recording``: the Record's recordingStatusCallback, served
+  by the calls' own recording callback (``channels_app.twilio_media.voice_recording``): the
+  finished recording's SID and length, kept on the call once.
 """
 
 from django.http import HttpRequest, HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from callcenter.services import calls, recordings, voicemail
+from callcenter.services import calls, voicemail
 from channels_app.twilio_voice import twiml
 from channels_app.twilio_webhooks import twilio_webhook
 from channels_app.voice_prompts import prompt_language, speak
@@ -35,16 +35,3 @@ def voice_voicemail(request: HttpRequest) -> HttpResponse:
     speak(response, prompt_language(contact.language), "voicemail_taken")
     response.hangup()
     return twiml(response)
-
-
-@twilio_webhook
-def voice_voicemail_recording(request: HttpRequest) -> HttpResponse:
-    recordings.recording_record(
-        call_sid=request.POST.get("CallSid", "")[:64],
-        recording_sid=request.POST.get("RecordingSid", "")[:64],
-        status=request.POST.get("RecordingStatus", ""),
-        url=request.POST.get("RecordingUrl", ""),
-        seconds=_seconds(request.POST.get("RecordingDuration", "")),
-        channels=1,
-    )
-    return HttpResponse(status=204)

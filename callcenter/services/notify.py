@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.attachments import attachment_public
 from callcenter.korean import josa_resolve
-from callcenter.models import Agent
+from callcenter.models import Agent, Channel, Contact
 from callcenter.privacy import mask_rrn
 from channels_app.events import (
     AGENTS_GROUP,
@@ -79,7 +79,7 @@ def citizen_summary(citizen) -> dict | None:
 
 def channel_label(contact) -> str:
     """The channel as staff read it; a call the centre makes is a call-back."""
-    if contact.direction == "outbound" and contact.channel == "voice":
+    if contact.direction == Contact.Direction.OUTBOUND and contact.channel == Channel.VOICE:
         return str(_("Call-back call"))
     return str(contact.get_channel_display())
 

@@ -6,10 +6,11 @@ engine sent (:class:`Exchange`). The helpers shape what Twilio sends: SIDs, time
 confidence of its speech recognition.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+
+from callcenter.services.voice_backend import new_sid  # noqa: F401 - re-exported
 
 # What the timeline calls each phase of a call.
 PHASES = {"ivr": "IVR", "queue": "대기", "bridge": "연결", "talk": "통화", "end": "종료"}
@@ -23,11 +24,6 @@ MILESTONES = (
 )
 # How sure Twilio's speech recognition is of what it heard (a <Gather>, a transcript).
 CONFIDENCE = 0.93
-
-
-def new_sid(prefix: str) -> str:
-    """A SID shaped as Twilio's: two letters and 32 hex digits."""
-    return prefix + secrets.token_hex(16)
 
 
 def rfc2822_now() -> str:

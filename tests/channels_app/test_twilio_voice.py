@@ -14,11 +14,11 @@ from twilio.request_validator import RequestValidator
 
 from callcenter.models import CallbackRequest, Citizen, Contact, Presence, Skill
 from callcenter.services.presence import agent_set_presence
+from tests.channels_app.voice_support import AUTH_TOKEN, signed_post, twiml
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db
 
-AUTH_TOKEN = "voice-test-token-" + "t" * 15
 CALL_SID = "CA" + "1" * 32
 
 
@@ -46,21 +46,6 @@ def call_params(**extra) -> dict:
         "Direction": "inbound",
         **extra,
     }
-
-
-def signed_post(client, path, params, *, token=AUTH_TOKEN, signed_url=None, headers=True):
-    url = signed_url or django_settings.PUBLIC_BASE_URL + path
-    signature = RequestValidator(token).compute_signature(url, params)
-    extra = {"HTTP_X_TWILIO_SIGNATURE": signature} if headers else {}
-    return client.post(path, params, **extra)
-
-
-def twiml(response) -> ET.Element:
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"].startswith("text/xml")
-    root = ET.fromstring(response.content)  # noqa: S314 - our own TwiML
-    assert root.tag == "Response"
-    return root
 
 
 def says(element: ET.Element) -> list[tuple[str, str]]:

@@ -18,14 +18,8 @@ from callcenter.models import Contact, ContactEvent, Offer, Presence, Skill, Voi
 from callcenter.services import routing
 from callcenter.services.presence import agent_set_presence
 from channels_app.voice_prompts import PROMPTS, prompt_keys
-from tests.channels_app.test_twilio_voice import (
-    AUTH_TOKEN,
-    CALL_SID,
-    call_params,
-    says,
-    signed_post,
-    twiml,
-)
+from tests.channels_app.test_twilio_voice import CALL_SID, call_params, says
+from tests.channels_app.voice_support import AUTH_TOKEN, signed_post, twiml
 from tests.factories import AgentFactory, QueueFactory, SkillFactory
 from tickets.models import BusinessCalendar, CalendarClosure, Ticket
 from tickets.sla import SEOUL

@@ -19,10 +19,13 @@ API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
 CALLER_ID = "+8220120000"
 
 
-def signed_post(client, path, params, *, token=AUTH_TOKEN):
-    url = django_settings.PUBLIC_BASE_URL + path
+def signed_post(client, path, params, *, token=AUTH_TOKEN, signed_url=None, headers=True):
+    """POST ``params`` to ``path`` signed as Twilio signs (over ``signed_url``, by default
+    the public URL); ``headers=False`` sends no signature at all."""
+    url = signed_url or django_settings.PUBLIC_BASE_URL + path
     signature = RequestValidator(token).compute_signature(url, params)
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    extra = {"HTTP_X_TWILIO_SIGNATURE": signature} if headers else {}
+    return client.post(path, params, **extra)
 
 
 def twiml(response) -> ET.Element:
