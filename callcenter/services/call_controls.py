@@ -25,7 +25,11 @@ from callcenter.models import (
 from callcenter.services import notify, voice
 from callcenter.services.calls import CallError
 from callcenter.services.locking import row_locked
-from callcenter.services.presence import presence_follow_load
+from callcenter.services.presence import (
+    SYSTEM_PRESENCES,
+    agent_set_presence,
+    presence_follow_load,
+)
 from callcenter.services.routing import (
     RoutingError,
     callback_call_withdraw,
@@ -302,7 +306,10 @@ def callback_dial(*, callback: CallbackRequest, agent: Agent) -> Contact:
             data={"callback": callback.pk},
         )
         voice.call_back_dial(contact, agent, phone=str(callback.phone))
-        presence_follow_load(agent)
+        if agent.presence in SYSTEM_PRESENCES:
+            presence_follow_load(agent)
+        else:  # calling a citizen back from a break or signed out is work: busy
+            agent_set_presence(agent=agent, presence=Presence.BUSY, dispatch=False)
         notify.publish_contact_assigned(contact)
         voice.publish_call(contact)
     return contact

@@ -445,6 +445,7 @@ def test_a_call_back_is_dialled_from_the_city_number_and_joins_the_agents_confer
         status=CallbackRequest.Status.TAKEN,
         assigned_to=agent,
     )
+    agent_set_presence(agent=agent, presence=Presence.BREAK, reason="교육", dispatch=False)
     response = console(colleague).post(f"/api/voice/callbacks/{callback.pk}/dial")
     assert response.status_code == 403
     response = console(agent).post(f"/api/voice/callbacks/{callback.pk}/dial")
@@ -471,6 +472,8 @@ def test_a_call_back_is_dialled_from_the_city_number_and_joins_the_agents_confer
     )
     assert root.find("Dial/Conference").text == f"contact-{contact.pk}"
     assert console(agent).post(f"/api/voice/callbacks/{callback.pk}/dial").status_code == 409
+    agent.refresh_from_db()
+    assert agent.presence == Presence.BUSY  # on a call, whatever it said before
     assert reverse("voice-callback-dial", args=[callback.pk]).startswith("/api/voice/")
 
 
