@@ -44,3 +44,8 @@ urlpatterns = [
 ]
 
 application = get_asgi_application()
+
+# As callcenter/asgi.py does: the floor gets the same start-up as the app.
+from callcenter.startup import freeze_startup_objects  # noqa: E402
+
+freeze_startup_objects()

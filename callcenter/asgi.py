@@ -11,6 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from callcenter.startup import freeze_startup_objects  # noqa: E402
 from channels_app.routing import websocket_urlpatterns  # noqa: E402
 from channels_app.ticker import RouterTickerMiddleware  # noqa: E402
 
@@ -24,3 +25,5 @@ application = RouterTickerMiddleware(
         }
     )
 )
+
+freeze_startup_objects()

@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from callcenter.models import Contact, ContactEvent, Offer, Presence, Skill
@@ -291,6 +293,44 @@ def test_no_logged_in_agent_with_the_skill_is_announced_once(chat_queue):
     routing.queue_positions_publish()
     routing.queue_positions_publish()
     assert contact.events.filter(type="no_agents").count() == 1
+
+
+def test_the_tick_tells_a_chat_its_new_place_and_leaves_a_caller_to_the_wait_music(korean):
+    """A queue of chats and calls: the head is answered, every place moves up. The chat
+    page hears its new place; a caller hears places from the wait URL (Twilio asks it), so
+    the tick leaves the call's last announcement as the wait URL recorded it."""
+    queue = QueueFactory(code="mixed", channels=["webchat", "voice"])
+    queue.required_skills.set([korean])
+    agent = AgentFactory(skills=[korean])  # logged in, not available: nobody is offered
+    agent_set_presence(agent=agent, presence=Presence.BREAK, reason="교육", dispatch=False)
+    head = waiting(queue, seconds_ago=60)
+    chat = waiting(queue, seconds_ago=50, announced_position=2, announced_eta=120)
+    call = waiting(queue, channel="voice", seconds_ago=40, announced_position=3, announced_eta=1)
+    Contact.objects.filter(pk=head.pk).update(answered_at=timezone.now())
+
+    routing.queue_positions_publish()
+
+    chat.refresh_from_db()
+    call.refresh_from_db()
+    assert chat.announced_position == 1
+    assert (call.announced_position, call.announced_eta) == (3, 1)
+
+
+def test_announcing_a_queues_places_reads_it_once_however_long_it_is(chat_queue, korean):
+    """The router tick lists every queue each second: a longer queue costs no more queries
+    (each contact carries what announcing reads; none is fetched again)."""
+    agent = AgentFactory(skills=[korean])
+    agent_set_presence(agent=agent, presence=Presence.BREAK, reason="교육", dispatch=False)
+
+    def queries_for(count: int) -> int:
+        Contact.objects.filter(queue=chat_queue).delete()
+        for n in range(count):
+            waiting(chat_queue, seconds_ago=count - n, citizen=CitizenFactory())
+        with CaptureQueriesContext(connection) as queries:
+            routing.queue_positions_publish()
+        return len(queries)
+
+    assert queries_for(3) == queries_for(30)
 
 
 def test_one_contacts_place_counts_the_same_as_the_whole_queue_lists(chat_queue, korean):
