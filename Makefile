@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links in SMS, surveys and Open311 answers; follows PORT unless set.
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run devenv test install lint messages bench bench-tickets bench-voice clean
+.PHONY: run devenv test install lint messages bench bench-tickets bench-voice bench-kakao clean
 
 $(PIP_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,7 @@ bench-tickets: install
 bench-voice: install
 	$(PY) bench/voice.py
 	$(PY) bench/voice_call.py
+
+# /kakao/skill with a 10,000-article knowledge base, two processes (bench/kakao.py --help).
+bench-kakao: install
+	$(PY) bench/kakao.py

@@ -72,7 +72,16 @@ def attachment_path(item: dict) -> Path:
 
 
 def attachment_public(message, item: dict) -> dict:
-    """What clients see of an attachment: no storage path, a signed link instead."""
+    """What clients see of an attachment: no storage path, a signed link instead. Media a
+    citizen texted (MMS, WhatsApp) stays at the provider and is linked there, never fetched."""
+    if item.get("url"):
+        return {
+            "id": item["id"],
+            "name": item["name"],
+            "content_type": item["content_type"],
+            "size": None,
+            "url": item["url"],
+        }
     token = signing.TimestampSigner(salt=SIGNING_SALT).sign(f"{message.pk}:{item['id']}")
     return {
         "id": item["id"],

@@ -294,6 +294,13 @@ class Citizen(models.Model):
         default=False,
         help_text=_("The citizen asked not to receive happy-call surveys."),
     )
+    # STOP / 수신거부 texted to the city's number: no text messages until START / 수신동의.
+    sms_opted_out_at = models.DateTimeField(
+        _("text messages refused at"),
+        null=True,
+        blank=True,
+        help_text=_("The citizen texted STOP or 수신거부: nothing is texted to them until START."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CitizenQuerySet.as_manager()
@@ -589,6 +596,8 @@ class ContactEvent(models.Model):
         CONFERENCED = "conferenced", _("Third party joined")
         RECORDED = "recorded", _("Recorded")
         VOICEMAIL = "voicemail", _("Voicemail left")
+        BOT_ANSWERED = "bot_answered", _("Answered by the bot")
+        HANDED_OVER = "handed_over", _("Handed over to an agent")
         ENDED = "ended", _("Ended")
         ABANDONED = "abandoned", _("Abandoned")
         WRAPUP_ENDED = "wrapup_ended", _("Wrap-up ended")
@@ -612,6 +621,14 @@ class ContactEvent(models.Model):
                 fields=["contact", "actor"],
                 condition=Q(type="joined"),
                 name="contact_event_one_join_per_supervisor",
+            ),
+        ]
+        indexes = [
+            # The KakaoTalk bot's containment report asks each conversation for these two.
+            models.Index(
+                fields=["contact", "type"],
+                condition=Q(type__in=["bot_answered", "handed_over"]),
+                name="contact_event_bot_idx",
             ),
         ]
 

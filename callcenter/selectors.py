@@ -5,9 +5,20 @@ Metric definitions are DESIGN.md's, computed in the database so they hold at sca
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +28,7 @@ from callcenter.models import (
     REALTIME_CHANNELS,
     Agent,
     CallLeg,
+    Channel,
     Contact,
     ContactEvent,
     Language,
@@ -332,3 +344,80 @@ def interpreter_languages() -> list[tuple[str, str]]:
     """The caller languages an interpreter line is set for, with their names."""
     names = dict(Language.choices)
     return [(code, names.get(code, code)) for code in settings.VOICE_INTERPRETER_LINES]
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@dataclass(frozen=True)
+class BotDay:
+    """One Seoul calendar day of KakaoTalk conversations and what became of them."""
+
+    day: date
+    conversations: int
+    answered_by_bot: int
+    handed_over: int
+
+    @property
+    def abandoned(self) -> int:
+        """Neither answered by the bot nor handed over: the citizen left unanswered."""
+        return self.conversations - self.answered_by_bot - self.handed_over
+
+    @property
+    def containment_rate(self) -> float | None:
+        """Answered by the bot ÷ conversations: the share no agent had to take."""
+        return self.answered_by_bot / self.conversations if self.conversations else None
+
+    def share(self, count: int) -> float:
+        return 100 * count / self.conversations if self.conversations else 0.0
+
+    @property
+    def bot_share(self) -> float:
+        return self.share(self.answered_by_bot)
+
+    @property
+    def handed_over_share(self) -> float:
+        return self.share(self.handed_over)
+
+    @property
+    def abandoned_share(self) -> float:
+        return self.share(self.abandoned)
+
+
+def bot_containment_by_day(*, days: int) -> list[BotDay]:
+    """KakaoTalk conversations per Seoul day for the last ``days`` days, oldest first, zero
+    days kept. A conversation is a Contact on channel kakao, counted on the day it began;
+    handed over when it has a ``handed_over`` event, answered by the bot when it has a
+    ``bot_answered`` event and was not handed over, abandoned when it has neither."""
+    today = timezone.localdate(timezone=SEOUL)
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=SEOUL)
+    events = ContactEvent.objects.filter(contact=OuterRef("pk"))
+    rows = (
+        Contact.objects.filter(channel=Channel.KAKAO, created_at__gte=start)
+        .annotate(
+            day=TruncDate("created_at", tzinfo=SEOUL),
+            was_handed_over=Exists(events.filter(type=ContactEvent.Type.HANDED_OVER)),
+            bot_answered=Exists(events.filter(type=ContactEvent.Type.BOT_ANSWERED)),
+        )
+        .values("day")
+        .annotate(
+            conversations=Count("id"),
+            handed_over=Count("id", filter=Q(was_handed_over=True)),
+            answered_by_bot=Count("id", filter=Q(bot_answered=True, was_handed_over=False)),
+        )
+    )
+    by_day = {row["day"]: row for row in rows}
+    result = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {})
+        result.append(
+            BotDay(
+                day=day,
+                conversations=row.get("conversations", 0),
+                answered_by_bot=row.get("answered_by_bot", 0),
+                handed_over=row.get("handed_over", 0),
+            )
+        )
+    return result

@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
     "surveys-send-due": {"task": "tickets.tasks_surveys.surveys_send_due_task", "schedule": 60.0},
     # Retries and lost tasks of the outbox; a fresh row is sent by its own task on commit.
     "outbox-sweep": {"task": "callcenter.tasks.outbox_sweep_task", "schedule": 60.0},
+    # KakaoTalk conversations the bot kept that went quiet (KAKAO_CONVERSATION_IDLE_SECONDS).
+    "kakao-close-idle": {
+        "task": "callcenter.tasks.kakao_conversations_close_idle_task",
+        "schedule": 300.0,
+    },
     # Call recordings past VOICE_RECORDING_RETENTION_DAYS: deleted at Twilio, once a day.
     "recordings-expire": {
         "task": "callcenter.tasks.recordings_expire_task",
@@ -541,3 +546,71 @@ LOGGING = {
         "axes": {"level": "WARNING"},  # every login at INFO; lockouts come at WARNING
     },
 }
+
+# --- Two-way SMS and WhatsApp (Twilio Messaging; issue 12) ----------------------------------
+# Replies to citizens go from TWILIO_MESSAGING_FROM (a number or short code Twilio texts from;
+# empty: the phone line's TWILIO_CALLER_ID) and, on WhatsApp, from TWILIO_WHATSAPP_FROM (the
+# approved WhatsApp sender, E.164, sent as "whatsapp:+82…"; empty: WhatsApp replies fail with
+# that reason).
+TWILIO_MESSAGING_FROM = env_str("TWILIO_MESSAGING_FROM")
+TWILIO_WHATSAPP_FROM = env_str("TWILIO_WHATSAPP_FROM")
+# How long one outbound text may be. Twilio takes a body of up to 1,600 characters and splits
+# it into segments the phone joins again, so the default splits only past that. A Korean
+# carrier's own limits are counted in EUC-KR bytes (SMS 90, LMS 2,000): behind such a gateway
+# set SMS_MAX_BYTES=2000 and each part is one LMS. Longer replies go as several messages, cut
+# between sentences or words, numbered "(1/2)".
+SMS_MAX_CHARS = env_int("SMS_MAX_CHARS", 1600)
+SMS_MAX_BYTES = env_int("SMS_MAX_BYTES", 0)
+if SMS_MAX_CHARS < 100 or SMS_MAX_BYTES < 0 or 0 < SMS_MAX_BYTES < 90:
+    raise ImproperlyConfigured(
+        "SMS_MAX_CHARS must be at least 100 and SMS_MAX_BYTES 0 (no byte limit) or at least 90."
+    )
+
+# --- KakaoTalk skill server (POST /kakao/skill; channels_app.kakao, callcenter.services.kakao)
+# Open Builder sends this secret in the X-Skill-Secret header; empty: every request refused.
+KAKAO_SKILL_SECRET = env_str("KAKAO_SKILL_SECRET", "")
+# When set, the request's bot.id must be this bot's id.
+KAKAO_BOT_ID = env_str("KAKAO_BOT_ID", "")
+# Longer utterances get a polite answer asking for a shorter question (nothing stored).
+KAKAO_UTTERANCE_MAX_CHARS = env_int("KAKAO_UTTERANCE_MAX_CHARS", 1000)
+# Questions in a row the bot cannot answer before it hands the citizen to an agent.
+KAKAO_HANDOVER_AFTER_UNANSWERED = env_int("KAKAO_HANDOVER_AFTER_UNANSWERED", 2)
+# A bot-only conversation quiet this long is over; the next utterance starts a new one.
+KAKAO_CONVERSATION_IDLE_SECONDS = env_int("KAKAO_CONVERSATION_IDLE_SECONDS", 1800)
+# Kakao's callbackUrl works once within 60 s; keep a margin for the outbox to send it.
+KAKAO_CALLBACK_WINDOW_SECONDS = env_int("KAKAO_CALLBACK_WINDOW_SECONDS", 50)
+# Search scores (BM25F, knowledge.search) in hundredths: the best article is given as the
+# answer when it scores at least this and clearly beats the second.
+KAKAO_BOT_MIN_SCORE_CENTS = env_int("KAKAO_BOT_MIN_SCORE_CENTS", 800)
+# At or above this search score the best article is the answer even when others score alike.
+KAKAO_BOT_SURE_SCORE_CENTS = env_int("KAKAO_BOT_SURE_SCORE_CENTS", 2000)
+# Wrong ticket-number / phone-digit pairs a Kakao user may try per hour.
+KAKAO_TRACK_FAILURES_PER_HOUR = env_int("KAKAO_TRACK_FAILURES_PER_HOUR", 5)
+
+# --- KakaoTalk: business messages (알림톡) and skill callbacks ------------------------------
+# 알림톡 go through NHN Cloud's KakaoTalk Bizmessage API (callcenter.services.kakao_outbound)
+# when MESSAGING_BACKEND is a real sender. Answers and happy-call surveys for citizens who
+# came through KakaoTalk go as 알림톡 while KAKAO_BIZMSG_ENABLED (on once the app key, secret
+# and sender key are set), else by SMS; never by SMS to a citizen who texted STOP.
+KAKAO_BIZMSG_URL = env_str("KAKAO_BIZMSG_URL", "https://api-alimtalk.cloud.toast.com").rstrip("/")
+KAKAO_BIZMSG_APPKEY = env_str("KAKAO_BIZMSG_APPKEY")
+KAKAO_BIZMSG_SECRET = env_str("KAKAO_BIZMSG_SECRET")
+KAKAO_BIZMSG_SENDER_KEY = env_str("KAKAO_BIZMSG_SENDER_KEY")
+KAKAO_BIZMSG_ENABLED = env_bool(
+    "KAKAO_BIZMSG_ENABLED",
+    bool(KAKAO_BIZMSG_APPKEY and KAKAO_BIZMSG_SECRET and KAKAO_BIZMSG_SENDER_KEY),
+)
+if (
+    KAKAO_BIZMSG_ENABLED
+    and MESSAGING_BACKEND not in ("outbox", "console")
+    and not (KAKAO_BIZMSG_APPKEY and KAKAO_BIZMSG_SECRET and KAKAO_BIZMSG_SENDER_KEY)
+):
+    raise ImproperlyConfigured(
+        "KAKAO_BIZMSG_ENABLED needs KAKAO_BIZMSG_APPKEY, KAKAO_BIZMSG_SECRET and "
+        "KAKAO_BIZMSG_SENDER_KEY (NHN Cloud KakaoTalk Bizmessage)."
+    )
+# Codes of the approved templates (their texts: callcenter.services.kakao_outbound).
+KAKAO_BIZMSG_TEMPLATE_ANSWER = env_str("KAKAO_BIZMSG_TEMPLATE_ANSWER", "OPEN120_ANSWER")
+KAKAO_BIZMSG_TEMPLATE_SURVEY = env_str("KAKAO_BIZMSG_TEMPLATE_SURVEY", "OPEN120_SURVEY")
+# The only hosts a skill reply is POSTed to, whatever callbackUrl a request carried.
+KAKAO_CALLBACK_HOSTS = env_list("KAKAO_CALLBACK_HOSTS", ["bot-api.kakao.com"])

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from callcenter.services.kakao import kakao_conversations_close_idle
 from callcenter.services.outbox import outbox_sweep
 from callcenter.services.recordings import recordings_expire
 from callcenter.services.scheduler import worker_heartbeat_record
@@ -21,3 +22,9 @@ def outbox_sweep_task() -> int:
 def recordings_expire_task() -> int:
     """Delete the call recordings older than VOICE_RECORDING_RETENTION_DAYS (daily)."""
     return recordings_expire()
+
+
+@shared_task
+def kakao_conversations_close_idle_task() -> int:
+    """End the KakaoTalk conversations the bot kept that went quiet (every 5 minutes)."""
+    return kakao_conversations_close_idle()

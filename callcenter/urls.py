@@ -2,18 +2,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from callcenter import callback_views, console, recording_views, views
+from callcenter import bot_views, callback_views, console, recording_views, views
 from callcenter.forms import LoginForm
 from channels_app import (
     softphone,
     twilio_conference,
     twilio_media,
+    twilio_messaging,
     twilio_voice,
     twilio_voicemail,
     twilio_webhooks,
     voice_api,
     webchat,
 )
+from channels_app.kakao import views as kakao_views
 from knowledge import api as knowledge_api
 from knowledge import urls as knowledge_urls
 
@@ -104,6 +106,7 @@ urlpatterns = [
         name="contact-recording",
     ),
     path("supervisor/", views.supervisor_dashboard, name="supervisor-dashboard"),
+    path("supervisor/bot/", bot_views.bot_containment, name="supervisor-bot"),
     path(
         "supervisor/contacts/<int:contact_id>/",
         views.supervisor_contact,
@@ -113,6 +116,15 @@ urlpatterns = [
     path("department/", include("tickets.urls_department")),
     path("open311/v2/", include("channels_app.open311.urls")),
     path("twilio/sms/status/", twilio_webhooks.sms_status_callback, name="twilio-sms-status"),
+    path(
+        "twilio/messaging/incoming",
+        twilio_messaging.messaging_incoming,
+        name="twilio-messaging-incoming",
+    ),
+    path(
+        "twilio/messaging/status", twilio_messaging.messaging_status, name="twilio-messaging-status"
+    ),
+    path("kakao/skill", kakao_views.kakao_skill, name="kakao-skill"),
     path("twilio/voice/incoming", twilio_voice.voice_incoming, name="twilio-voice-incoming"),
     path("twilio/voice/menu", twilio_voice.voice_menu, name="twilio-voice-menu"),
     path("twilio/voice/language", twilio_voice.voice_language, name="twilio-voice-language"),

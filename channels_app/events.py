@@ -15,6 +15,10 @@ Groups:
 - ``agents``: every agent console (queue lengths);
 - ``department.<department id>``: a department's officers (tickets transferred to them).
 
+Replies over SMS, WhatsApp and KakaoTalk leave through the outbox; each step of their
+delivery (queued, sent, delivered, failed) reaches the staff following the contact as
+``message.delivery``.
+
 Ticket notices (``ticket.notice``) tell the people a ticket concerns that something needs
 their eyes: a department answered, asked for information or returned it; an SLA clock
 reached 80 % or was breached. The centre hears them on ``/ws/agent/`` (the assignee's
@@ -73,11 +77,30 @@ class MessagePayload(TypedDict):
     client_id: str
     created_at: str
     delivered_at: str | None
+    # An agent's reply on SMS, WhatsApp or KakaoTalk: how far it got (None elsewhere).
+    delivery: "DeliveryState | None"
 
 
 class MessageCreated(TypedDict):
     type: Literal["message.created"]
     message: MessagePayload
+
+
+class DeliveryState(TypedDict):
+    """Where a reply sent over a messenger is: ``status`` is the outbox row's (queued, sent,
+    delivered, undelivered, failed), "delivered" once the citizen's side confirmed it, or
+    "pending" (a KakaoTalk answer that goes with the citizen's next message)."""
+
+    status: str
+    channel: str
+    error: str
+
+
+class MessageDelivery(TypedDict):
+    type: Literal["message.delivery"]
+    contact_id: int
+    message_id: int
+    delivery: DeliveryState
 
 
 class OfferCreated(TypedDict):

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +21,11 @@ class OutboundMessage(models.Model):
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        # A KakaoTalk business message (알림톡) to a phone number, from a template.
         KAKAO = "kakao", _("KakaoTalk")
+        # A skill response POSTed once to the callbackUrl of a Kakao user's request.
+        KAKAO_CALLBACK = "kakao_callback", _("KakaoTalk reply")
         EMAIL = "email", _("E-mail")
         VOICE = "voice", _("Phone call")
 
@@ -31,7 +37,8 @@ class OutboundMessage(models.Model):
         FAILED = "failed", pgettext_lazy("outbound message", "Failed")
 
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    to = models.CharField(_("to"), max_length=254)
+    # A phone number, an e-mail address, a CallSid, or a Kakao callbackUrl.
+    to = models.CharField(_("to"), max_length=1000)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
@@ -67,6 +74,18 @@ class OutboundMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="outbound_messages",
     )
+    # The conversation message this row delivers (an agent's reply by SMS, WhatsApp or
+    # KakaoTalk): its delivery state shows beside the message in the console.
+    message = models.ForeignKey(
+        "callcenter.Message",
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    # A KakaoTalk business message's approved template code (알림톡 템플릿 코드).
+    template = models.CharField(_("template"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -86,12 +105,60 @@ class OutboundMessage(models.Model):
 
     @property
     def masked_to(self) -> str:
-        """The recipient as lists show it: the middle of a number, most of an address and
-        of a Kakao user key hidden."""
+        """The recipient as lists show it: the middle of a number (a KakaoTalk business
+        message goes to a phone too), most of an address hidden; a Kakao callback's URL,
+        which carries a one-time token, shows its host only."""
         if self.channel == self.Channel.EMAIL:
             local, _at, domain = self.to.partition("@")
             return f"{local[:2]}***@{domain}" if domain else mask_phone(self.to)
-        if self.channel == self.Channel.KAKAO:
-            return f"{self.to[:4]}…" if self.to else ""
+        if self.channel == self.Channel.KAKAO_CALLBACK:
+            return urlsplit(self.to).hostname or ""
         number = to_python(self.to)
         return mask_phone(number.as_national if number and number.is_valid() else self.to)
+
+
+class KakaoConversation(models.Model):
+    """What the KakaoTalk skill server remembers about one Kakao conversation (a Contact of
+    channel kakao) between two skill requests: the bot's state, and the callback window.
+
+    Kakao cannot be written to at will: an answer reaches the citizen in the response to
+    their own request, or once through that request's ``callbackUrl`` within a minute of it
+    (after the response said ``useCallback``). ``callback_url`` is the latest such window,
+    ``callback_used_at`` says it was spent. The row is also what one conversation's requests
+    lock, so two utterances sent at once are handled one after the other.
+    """
+
+    contact = models.OneToOneField(
+        "callcenter.Contact",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="kakao",
+        verbose_name=_("contact"),
+    )
+    # Questions in a row the bot could not answer (no match, or a clarifying question).
+    unanswered = models.PositiveSmallIntegerField(_("unanswered questions in a row"), default=0)
+    # Article ids offered as choices by the last clarifying question.
+    choices = models.JSONField(_("offered articles"), default=list, blank=True)
+    last_request_at = models.DateTimeField(_("last request at"), default=timezone.now)
+    callback_url = models.CharField(_("callback URL"), max_length=1000, blank=True)
+    callback_received_at = models.DateTimeField(
+        _("callback window opened at"), null=True, blank=True
+    )
+    callback_used_at = models.DateTimeField(_("callback used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Kakao conversation")
+        verbose_name_plural = _("Kakao conversations")
+
+    def __str__(self) -> str:
+        return f"Kakao {self.contact_id}"
+
+    def callback_open(self, now, window_seconds: int) -> bool:
+        """Whether the latest callbackUrl may still be used: given, unused, and younger than
+        the window (Kakao allows one use within a minute)."""
+        return bool(
+            self.callback_url
+            and self.callback_used_at is None
+            and self.callback_received_at is not None
+            and (now - self.callback_received_at).total_seconds() < window_seconds
+        )

@@ -63,9 +63,9 @@ def twilio_webhook(view: Callable[[HttpRequest], HttpResponse]) -> Callable:
     return checked
 
 
-@twilio_webhook
-def sms_status_callback(request: HttpRequest) -> HttpResponse:
-    """Twilio's status callback for an SMS we sent: records delivery, only ever forward.
+def message_status_record(request: HttpRequest) -> HttpResponse:
+    """Record Twilio's status callback for a text we sent: delivery only ever moves forward,
+    so callbacks that come twice or out of order change nothing they should not.
 
     An unknown MessageSid answers 204 with nothing changed: the request is genuine (signed),
     Twilio has nothing to retry, and an error status would only fill Twilio's debugger with
@@ -84,3 +84,10 @@ def sms_status_callback(request: HttpRequest) -> HttpResponse:
     if message is None:
         logger.info("Status callback for a message we do not know: %s", sid[:64])
     return HttpResponse(status=204)
+
+
+@twilio_webhook
+def sms_status_callback(request: HttpRequest) -> HttpResponse:
+    """The status callback of texts sent before /twilio/messaging/status took over; Twilio
+    keeps calling the URL a message was sent with."""
+    return message_status_record(request)

@@ -26,7 +26,7 @@ from callcenter.models import (
 )
 from callcenter.pii import mask_registration_numbers
 from callcenter.selectors import queue_for_language
-from callcenter.services import notify
+from callcenter.services import notify, replies
 from callcenter.services.callbacks import callback_request_create
 from callcenter.services.contacts import citizen_find_or_create, contact_create
 from callcenter.services.locking import row_locked
@@ -145,14 +145,20 @@ def staff_message_send(
             raise ChatError(_("Notes can be added until wrap-up ends."))
     elif contact.state != Contact.State.ACTIVE:
         raise ChatError(_("The conversation is not active."))
-    return message_create(
-        contact=contact,
-        sender=Message.Sender.AGENT,
-        sender_user=user,
-        text=text,
-        client_id=client_id,
-        internal=internal,
-    )
+    elif refusal := replies.reply_refusal(contact):
+        raise ChatError(refusal)  # a citizen who texted STOP
+    # On SMS, WhatsApp and KakaoTalk the reply's way out is queued with it: both or neither.
+    with transaction.atomic():
+        message = message_create(
+            contact=contact,
+            sender=Message.Sender.AGENT,
+            sender_user=user,
+            text=text,
+            client_id=client_id,
+            internal=internal,
+        )
+        replies.reply_deliver(message)
+    return message
 
 
 async def typing_relay(layer, contact_id: int, *, who: str, name: str, sender: str) -> None:

@@ -11,6 +11,7 @@ from callcenter.attachments import attachment_public
 from callcenter.korean import josa_resolve
 from callcenter.models import Agent, Channel, Contact
 from callcenter.privacy import mask_rrn
+from callcenter.services.replies import delivery_state
 from channels_app.events import (
     AGENTS_GROUP,
     SUPERVISORS_GROUP,
@@ -62,6 +63,9 @@ def message_payload(message) -> MessagePayload:
         "client_id": message.client_id,
         "created_at": _iso(message.created_at),
         "delivered_at": _iso(message.delivered_at),
+        # Only agents' replies on SMS, WhatsApp and KakaoTalk have one (read from their
+        # outbox rows); for web chat it is None without a query.
+        "delivery": delivery_state(message),
     }
 
 

@@ -37,7 +37,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from callcenter.models import Contact
+from callcenter.models import Citizen, Contact, Message
 from callcenter.pii import mask_registration_numbers
 from callcenter.services.voice_backend import VoiceCommandError, voice_command_deliver
 from channels_app.models import OutboundMessage
@@ -53,6 +53,9 @@ FIRST_RETRY_AFTER = timedelta(seconds=30)
 LONGEST_RETRY_AFTER = timedelta(minutes=30)
 VOICE_FIRST_RETRY_AFTER = timedelta(seconds=1)
 VOICE_LONGEST_RETRY_AFTER = timedelta(seconds=30)
+# Retried within seconds by a task of their own: a caller on hold cannot wait for the sweep,
+# and a Kakao callbackUrl is good for one minute only.
+SOON_RETRIED_CHANNELS = frozenset({Channel.VOICE, Channel.KAKAO_CALLBACK})
 # A worker holds a row this long while it sends; longer than any send may take (the HTTP
 # timeout below), so an expired claim means the worker died, not that it is slow.
 CLAIM_FOR = timedelta(minutes=2)
@@ -87,6 +90,8 @@ def outbox_enqueue(
     subject: str = "",
     ticket: Ticket | None = None,
     contact: Contact | None = None,
+    message: Message | None = None,
+    template: str = "",
 ) -> OutboundMessage:
     """Queue one outbound message in the caller's transaction; the worker sends it once
     the transaction commits. The same ``idempotency_key`` again returns the first row.
@@ -112,6 +117,8 @@ def outbox_enqueue(
                 backend=_backend_for(channel),
                 ticket=ticket,
                 contact=contact,
+                message=message,
+                template=template,
             )
     except IntegrityError:
         # Another request with this key committed between our look-up and our insert.
@@ -137,10 +144,10 @@ def _backend_for(channel: str) -> str:
 
 def _retry_after(attempts: int, channel: str = "") -> timedelta:
     """Exponential backoff: 30 s after the first failure, doubling, at most 30 minutes
-    (call commands: 1 s, at most 30 s)."""
+    (call commands and Kakao callbacks: 1 s, at most 30 s)."""
     first, longest = (
         (VOICE_FIRST_RETRY_AFTER, VOICE_LONGEST_RETRY_AFTER)
-        if channel == Channel.VOICE
+        if channel in SOON_RETRIED_CHANNELS
         else (FIRST_RETRY_AFTER, LONGEST_RETRY_AFTER)
     )
     return min(first * 2 ** max(attempts - 1, 0), longest)
@@ -195,6 +202,7 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
     fields: dict = {"claimed_until": None, "backend": backend}
     failure = None
     try:
+        _refuse_opted_out(message)
         provider_id = _send(message, backend=backend)
         fields["request"] = getattr(message, "sent_requests", [])
     except DeliveryError as error:
@@ -210,7 +218,7 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
         fields["request"] = getattr(message, "sent_requests", [])
         if failure.retryable and message.attempts < MAX_ATTEMPTS:
             fields["next_attempt_at"] = now + _retry_after(message.attempts, message.channel)
-            if message.channel == Channel.VOICE:  # the minute's sweep is too late for a call
+            if message.channel in SOON_RETRIED_CHANNELS:  # the minute's sweep is too late
                 _deliver_later(
                     message.pk, countdown=_retry_after(message.attempts, message.channel)
                 )
@@ -223,8 +231,10 @@ def outbox_deliver(message_id: int, *, now: datetime | None = None) -> OutboundM
             message.attempts,
             failure,
         )
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(**fields)
+    recorded = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(**fields)
     message.refresh_from_db()
+    if recorded:
+        _delivery_publish(message)
     if message.status != Status.QUEUED:
         following = _next_command(message)
         if following is not None:
@@ -271,9 +281,33 @@ def outbox_status_record(
         fields["delivered_at"] = timezone.now()
     if error:
         fields["error"] = error[:300]
-    OutboundMessage.objects.filter(pk=message.pk, status__in=earlier).update(**fields)
+    moved = OutboundMessage.objects.filter(pk=message.pk, status__in=earlier).update(**fields)
     message.refresh_from_db()
+    if moved:
+        _delivery_publish(message)
     return message
+
+
+def _delivery_publish(row: OutboundMessage) -> None:
+    """A conversation reply's delivery moved on: the agents following it see the new state."""
+    if row.message_id is None:
+        return
+    # Imported here: replies queues its rows through this module.
+    from callcenter.services.replies import delivery_publish  # noqa: PLC0415
+
+    delivery_publish(Message.objects.select_related("contact").get(pk=row.message_id))
+
+
+def _refuse_opted_out(message: OutboundMessage) -> None:
+    """No texts to a citizen who texted STOP (수신거부), whatever queued them: a survey, a
+    transcript, a reply written a moment before the STOP arrived."""
+    if message.channel not in (Channel.SMS, Channel.WHATSAPP):
+        return
+    if Citizen.objects.by_phone(message.to).filter(sms_opted_out_at__isnull=False).exists():
+        raise DeliveryError(
+            "The citizen texted STOP (수신거부): no texts until they text START.",
+            retryable=False,
+        )
 
 
 @shared_task(name="callcenter.services.outbox.outbox_deliver_task")
@@ -293,11 +327,11 @@ def _send(message: OutboundMessage, *, backend: str) -> str:
         if backend == "console":
             logger.info("%s to %s: %s", message.channel, message.masked_to, message.body)
         return ""
-    if message.channel == Channel.KAKAO:
-        raise DeliveryError(
-            "No KakaoTalk business-message sender is configured (it comes with the Kakao channel).",
-            retryable=False,
-        )
+    if message.channel in (Channel.KAKAO, Channel.KAKAO_CALLBACK):
+        # Imported here: the Kakao senders raise this module's DeliveryError.
+        from callcenter.services.kakao_outbound import kakao_send  # noqa: PLC0415
+
+        return kakao_send(message)
     return _twilio_sms_send(message)
 
 
@@ -325,6 +359,18 @@ def _email_send(message: OutboundMessage) -> str:
 
 
 def _twilio_sms_send(message: OutboundMessage) -> str:
+    """An SMS or WhatsApp message through Twilio's REST API, with a status callback that
+    records its delivery (``channels_app.twilio_messaging``). WhatsApp is the same request
+    with ``whatsapp:`` addresses, from the approved WhatsApp sender."""
+    if message.channel == Channel.WHATSAPP:
+        if not settings.TWILIO_WHATSAPP_FROM:
+            raise DeliveryError(
+                "No WhatsApp sender is configured (TWILIO_WHATSAPP_FROM).", retryable=False
+            )
+        to = _whatsapp_address(message.to)
+        sender = _whatsapp_address(settings.TWILIO_WHATSAPP_FROM)
+    else:
+        to, sender = message.to, settings.TWILIO_MESSAGING_FROM or settings.TWILIO_CALLER_ID
     client = Client(
         settings.TWILIO_ACCOUNT_SID,
         settings.TWILIO_AUTH_TOKEN,
@@ -332,10 +378,10 @@ def _twilio_sms_send(message: OutboundMessage) -> str:
     )
     try:
         sent = client.messages.create(
-            to=message.to,
-            from_=settings.TWILIO_CALLER_ID,
+            to=to,
+            from_=sender,
             body=message.body,
-            status_callback=settings.PUBLIC_BASE_URL + reverse("twilio-sms-status"),
+            status_callback=settings.PUBLIC_BASE_URL + reverse("twilio-messaging-status"),
         )
     except TwilioRestException as error:
         retryable = error.status in TWILIO_RETRYABLE_STATUSES
@@ -345,3 +391,7 @@ def _twilio_sms_send(message: OutboundMessage) -> str:
     except (requests.RequestException, TwilioException) as error:
         raise DeliveryError(f"Twilio unreachable: {error}", retryable=True) from error
     return sent.sid
+
+
+def _whatsapp_address(number: str) -> str:
+    return number if number.startswith("whatsapp:") else f"whatsapp:{number}"

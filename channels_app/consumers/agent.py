@@ -465,6 +465,9 @@ class AgentConsumer(Open120Consumer):
     async def message_delivered(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def message_delivery(self, event: dict) -> None:
+        await self.send_json(event)
+
     async def queues_updated(self, event: dict) -> None:
         await self.send_json(event)
 

@@ -39,6 +39,7 @@ AUTH_TOKEN = "twilio-test-auth-token"
 CALLER_ID = "+15005550006"
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 STATUS_PATH = "/twilio/sms/status/"
+STATUS_CALLBACK_PATH = "/twilio/messaging/status"
 
 
 @pytest.fixture
@@ -160,7 +161,7 @@ def test_the_twilio_backend_posts_the_message_with_a_status_callback(
         "To": ["+821012345678"],
         "From": [CALLER_ID],
         "Body": ["[120] 가로등 수리 완료"],
-        "StatusCallback": [django_settings.PUBLIC_BASE_URL + STATUS_PATH],
+        "StatusCallback": [django_settings.PUBLIC_BASE_URL + STATUS_CALLBACK_PATH],
     }
     assert call.request.headers["Authorization"].startswith("Basic ")
     message.refresh_from_db()

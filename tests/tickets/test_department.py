@@ -174,21 +174,96 @@ def test_a_resolved_ticket_takes_no_department_answer(ticket, officer_user, agen
     assert not OutboundMessage.objects.exists()
 
 
-def test_a_kakao_ticket_is_answered_on_kakaotalk(officer_user, roads, agent_user):
-    citizen = factories.CitizenFactory(kakao_user_key="kakao-abc")
-    ticket = open_ticket(citizen=citizen, channel="kakao")
+@pytest.fixture
+def kakao_bizmessages(settings):
+    """KakaoTalk business messages (알림톡) switched on."""
+    settings.KAKAO_BIZMSG_ENABLED = True
+    settings.KAKAO_BIZMSG_TEMPLATE_ANSWER = "OPEN120_ANSWER"
+    return settings
+
+
+def test_a_kakao_ticket_is_answered_by_an_alimtalk_from_the_template(
+    officer_user, roads, agent_user, kakao_bizmessages
+):
+    citizen = factories.CitizenFactory(phone="+821012345678", kakao_user_key="kakao-abc")
+    ticket = open_ticket(citizen=citizen, channel="kakao", subject="가로등 고장")
     ticket_department_transfer(ticket=ticket, department=roads, actor=agent_user, note="확인")
     ticket_department_answer(ticket=ticket, officer_user=officer_user, answer="보수 완료")
     (message,) = OutboundMessage.objects.all()
-    assert (message.channel, message.to) == ("kakao", "kakao-abc")
+    assert (message.channel, message.to) == ("kakao", "+821012345678")
+    assert message.template == "OPEN120_ANSWER"
+    assert message.body == (
+        f"[120 상담센터] 민원 {ticket.number}(가로등 고장)에 대한 답변입니다.\n보수 완료"
+    )
     (sent,) = events_of(ticket, TicketEvent.Type.ANSWER_SENT)
     assert sent.data["via"] == "kakao" and sent.data["outbound_id"] == message.pk
+    assert_no_raw_phone(sent)
+
+
+def test_a_kakao_ticket_is_answered_by_sms_while_kakao_business_messages_are_off(
+    officer_user, settings
+):
+    settings.KAKAO_BIZMSG_ENABLED = False
+    citizen = factories.CitizenFactory(phone="+821012345678", kakao_user_key="kakao-abc")
+    ticket = open_ticket(citizen=citizen, channel="kakao")
+    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    message = OutboundMessage.objects.get()
+    assert (message.channel, message.to, message.template) == ("sms", "+821012345678", "")
+    assert "보수 완료" in message.body
+    assert sent.data["via"] == "sms"
+
+
+def test_a_kakao_citizen_with_no_phone_cannot_get_an_alimtalk_and_gets_an_email(
+    officer_user, kakao_bizmessages
+):
+    citizen = factories.CitizenFactory(phone="", email="k@example.kr", kakao_user_key="kakao-abc")
+    ticket = open_ticket(citizen=citizen, channel="kakao")
+    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    assert sent.data["via"] == "email"
+    assert OutboundMessage.objects.get().channel == "email"
+
+
+def test_nothing_is_texted_to_a_citizen_who_sent_stop(officer_user):
+    citizen = factories.CitizenFactory(phone="+821012345678", sms_opted_out_at=timezone.now())
+    ticket = open_ticket(citizen=citizen, channel="sms")
+    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    # The answer still reaches them: an agent calls (a call is not a text).
+    assert sent.data["via"] == "callback"
+    assert CallbackRequest.objects.count() == 1 and not OutboundMessage.objects.exists()
+
+
+def test_a_kakao_citizen_who_sent_stop_gets_no_sms_fallback(officer_user, settings):
+    settings.KAKAO_BIZMSG_ENABLED = False
+    citizen = factories.CitizenFactory(
+        phone="+821012345678", email="k@example.kr", sms_opted_out_at=timezone.now()
+    )
+    ticket = open_ticket(citizen=citizen, channel="kakao")
+    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    assert sent.data["via"] == "email"
+    assert not OutboundMessage.objects.filter(channel="sms").exists()
+
+
+def test_a_kakao_citizen_who_sent_stop_still_gets_the_alimtalk(officer_user, kakao_bizmessages):
+    """STOP refuses text messages; an 알림톡 is a KakaoTalk message, sent without NHN's
+    fallback to SMS (kakao_outbound)."""
+    citizen = factories.CitizenFactory(phone="+821012345678", sms_opted_out_at=timezone.now())
+    ticket = open_ticket(citizen=citizen, channel="kakao")
+    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
+    assert sent.data["via"] == "kakao"
+    assert OutboundMessage.objects.get().channel == "kakao"
 
 
 def test_the_department_page_says_when_the_answer_could_not_be_delivered(
-    client, officer_user, roads, agent_user, settings, django_capture_on_commit_callbacks
+    client,
+    officer_user,
+    roads,
+    agent_user,
+    kakao_bizmessages,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
-    settings.MESSAGING_BACKEND = "twilio"  # no KakaoTalk sender there: the message fails
+    settings.MESSAGING_BACKEND = "twilio"  # no NHN Cloud keys there: the 알림톡 fails
+    settings.KAKAO_BIZMSG_APPKEY = ""
     citizen = factories.CitizenFactory(kakao_user_key="kakao-abc")
     ticket = open_ticket(citizen=citizen, channel="kakao")
     ticket_department_transfer(ticket=ticket, department=roads, actor=agent_user, note="확인")
@@ -257,13 +332,6 @@ def test_a_citizen_who_needs_assistance_is_called_back_instead_of_texted(officer
     sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
     assert sent.data["via"] == "callback"
     assert CallbackRequest.objects.count() == 1 and not OutboundMessage.objects.exists()
-
-
-def test_a_kakao_citizen_without_a_user_key_is_called_back(officer_user):
-    citizen = factories.CitizenFactory(phone="+821012345678", kakao_user_key="")
-    ticket = open_ticket(citizen=citizen, channel="kakao")
-    sent = ticket_answer_deliver(ticket=ticket, actor=officer_user, text="보수 완료")
-    assert sent.data["via"] == "callback"
 
 
 def test_a_citizen_with_only_an_email_gets_the_answer_by_email(

@@ -146,26 +146,80 @@ def test_the_sender_does_nothing_at_night_even_for_a_due_survey(citizen):
     assert Survey.objects.get().status == Survey.Status.SCHEDULED
 
 
-def test_a_kakao_ticket_gets_its_survey_on_kakao(citizen):
+@pytest.fixture
+def kakao_bizmessages(settings):
+    """KakaoTalk business messages (알림톡) switched on."""
+    settings.KAKAO_BIZMSG_ENABLED = True
+    settings.KAKAO_BIZMSG_TEMPLATE_SURVEY = "OPEN120_SURVEY"
+
+
+def test_a_kakao_ticket_gets_its_survey_as_an_alimtalk_from_the_template(
+    citizen, kakao_bizmessages
+):
     citizen.kakao_user_key = "kakao-user-1"
     citizen.save(update_fields=["kakao_user_key"])
     survey = sent_survey(citizen, channel=Channel.KAKAO)
     assert survey.method == Survey.Method.KAKAO
     message = OutboundMessage.objects.get()
-    assert (message.channel, message.to) == ("kakao", "kakao-user-1")
+    assert (message.channel, message.to) == ("kakao", "+821012345678")
+    assert message.template == "OPEN120_SURVEY"
+    url = settings.PUBLIC_BASE_URL + survey_path(survey)
+    assert message.body == (
+        f"[120] 민원(접수번호 {survey.ticket.number}) 처리에 만족하셨나요? 의견을 들려주세요: {url}"
+    )
 
 
-def test_a_phone_ticket_goes_by_sms_even_when_the_citizen_has_kakao(citizen):
+def test_a_phone_ticket_goes_by_sms_even_when_the_citizen_has_kakao(citizen, kakao_bizmessages):
     citizen.kakao_user_key = "kakao-user-1"
     citizen.save(update_fields=["kakao_user_key"])
     sent_survey(citizen, channel=Channel.VOICE)
     assert OutboundMessage.objects.get().channel == "sms"
 
 
-def test_a_kakao_ticket_without_a_kakao_key_goes_by_sms(citizen):
+def test_a_kakao_ticket_goes_by_sms_while_kakao_business_messages_are_off(citizen):
+    citizen.kakao_user_key = "kakao-user-1"
+    citizen.save(update_fields=["kakao_user_key"])
     survey = sent_survey(citizen, channel=Channel.KAKAO)
     assert survey.method == Survey.Method.SMS
-    assert OutboundMessage.objects.get().channel == "sms"
+    message = OutboundMessage.objects.get()
+    assert (message.channel, message.to, message.template) == ("sms", "+821012345678", "")
+
+
+def test_a_kakao_citizen_without_a_phone_is_skipped(db, kakao_bizmessages):
+    citizen = factories.CitizenFactory(phone="", kakao_user_key="kakao-user-1")
+    survey = resolve(citizen, channel=Channel.KAKAO).surveys.get()
+    assert (survey.status, survey.skip_reason) == (Survey.Status.SKIPPED, SkipReason.NO_ADDRESS)
+
+
+def test_no_survey_is_texted_to_a_citizen_who_sent_stop(citizen):
+    citizen.sms_opted_out_at = timezone.now()
+    citizen.save(update_fields=["sms_opted_out_at"])
+    survey = resolve(citizen, channel=Channel.KAKAO).surveys.get()
+    assert survey.status == Survey.Status.SKIPPED
+    assert survey.skip_reason == SkipReason.TEXTS_REFUSED
+    assert surveys_send_due(now=DAYTIME) == 0
+    assert not OutboundMessage.objects.exists()
+
+
+def test_a_stop_sent_after_scheduling_still_keeps_the_survey_sms_back(citizen):
+    resolve(citizen)
+    citizen.sms_opted_out_at = timezone.now()
+    citizen.save(update_fields=["sms_opted_out_at"])
+    assert surveys_send_due(now=DAYTIME) == 0
+    survey = Survey.objects.get()
+    assert (survey.status, survey.skip_reason) == (
+        Survey.Status.SKIPPED,
+        SkipReason.TEXTS_REFUSED,
+    )
+    assert not OutboundMessage.objects.exists()
+
+
+def test_a_kakao_citizen_who_sent_stop_still_gets_the_alimtalk_survey(citizen, kakao_bizmessages):
+    citizen.sms_opted_out_at = timezone.now()
+    citizen.save(update_fields=["sms_opted_out_at"])
+    survey = sent_survey(citizen, channel=Channel.KAKAO)
+    assert survey.method == Survey.Method.KAKAO
+    assert OutboundMessage.objects.get().channel == "kakao"
 
 
 def test_a_citizen_with_no_phone_or_kakao_is_skipped(db):
@@ -301,9 +355,9 @@ def test_a_survey_days_overdue_is_skipped_rather_than_sent_late(citizen):
 def test_a_survey_message_the_backend_could_not_send_shows_failed_on_the_message(
     citizen, settings, django_capture_on_commit_callbacks
 ):
-    citizen.kakao_user_key = "kakao-user-1"
-    citizen.save(update_fields=["kakao_user_key"])
-    settings.MESSAGING_BACKEND = "twilio"  # has no KakaoTalk sender: the message fails
+    settings.KAKAO_BIZMSG_ENABLED = True
+    settings.KAKAO_BIZMSG_APPKEY = ""
+    settings.MESSAGING_BACKEND = "twilio"  # no NHN Cloud keys there: the 알림톡 fails
     with django_capture_on_commit_callbacks(execute=True):
         survey = sent_survey(citizen, channel=Channel.KAKAO)
     # Queued counts as sent; the delivery that failed is on the message, with why.

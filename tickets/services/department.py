@@ -7,14 +7,17 @@ it concerns hear of it live
 (``channels_app.notify.publish_ticket_notice``) once it has committed.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from callcenter.models import Agent, CallbackRequest, Channel, User
 from callcenter.pii import mask_registration_numbers
 from callcenter.services.callbacks import callback_request_create
+from callcenter.services.kakao_outbound import kakao_answer_text, kakao_notification_route
 from callcenter.services.locking import row_locked
 from callcenter.services.notify import publish_ticket_notice
 from callcenter.services.outbox import outbox_enqueue
@@ -213,9 +216,10 @@ def ticket_department_return(*, ticket: Ticket, officer_user: User, reason: str)
 
 
 def _delivery_route(ticket: Ticket) -> str | None:
-    """How the answer reaches the citizen: the channel they used when it can carry a reply,
-    else a call-back (also for citizens who need assistance), else email; None when the
-    citizen cannot be reached at all."""
+    """How the answer reaches the citizen: the channel they used when it can carry a reply
+    (KakaoTalk: an 알림톡 to their phone, or SMS while business messages are off), else a
+    call-back (also for citizens who need assistance), else email; never SMS to a citizen
+    who texted STOP; None when the citizen cannot be reached at all."""
     citizen = ticket.citizen
     if citizen is None:
         return None
@@ -225,11 +229,15 @@ def _delivery_route(ticket: Ticket) -> str | None:
     elif ticket.channel == Channel.SMS:
         route = "sms"
     elif ticket.channel == Channel.KAKAO:
-        route = "kakao" if citizen.kakao_user_key else "callback"
+        # 알림톡 to their phone while business messages are on, else SMS (rules below).
+        route = kakao_notification_route(citizen) or "sms"
     elif ticket.channel == Channel.WEBCHAT:
         route = "email" if citizen.email else "sms"
     else:
         route = "callback"
+    if route == "sms" and citizen.sms_opted_out_at is not None:
+        # STOP / 수신거부: nothing is texted, the answer still reaches them (a call is no text).
+        route = "email" if citizen.email else "callback"
     if route in ("sms", "callback") and not has_phone:
         route = "email" if citizen.email else None
     return route
@@ -283,11 +291,17 @@ def ticket_answer_deliver(*, ticket: Ticket, actor: User | None, text: str) -> T
             data["callback_id"] = callback.pk
         else:
             subject, body = _answer_text(ticket, text)
-            to = {
-                "email": citizen.email,
-                "sms": citizen.phone.as_e164 if citizen.phone else "",
-                "kakao": citizen.kakao_user_key,
-            }[route]
+            template = ""
+            if route == "kakao":
+                # The approved Korean template, whatever the citizen's language.
+                body = kakao_answer_text(
+                    number=ticket.number,
+                    subject=ticket.subject,
+                    answer=text,
+                    track_url=settings.PUBLIC_BASE_URL + reverse("track"),
+                )
+                template = settings.KAKAO_BIZMSG_TEMPLATE_ANSWER
+            to = citizen.email if route == "email" else citizen.phone.as_e164
             # Sent by the worker once this commits; its delivery state is on the row.
             outbound = outbox_enqueue(
                 channel=route,
@@ -296,9 +310,10 @@ def ticket_answer_deliver(*, ticket: Ticket, actor: User | None, text: str) -> T
                 body=body,
                 idempotency_key=f"ticket-answer:{event.pk}",
                 ticket=ticket,
+                template=template,
             )
             data["outbound_id"] = outbound.pk
-            if route == "sms":
+            if route in ("sms", "kakao"):
                 data["to"] = citizen.masked_phone
         # The event is completed in the transaction that created it, before anyone reads it.
         event.data = data

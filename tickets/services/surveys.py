@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from callcenter.models import CallbackRequest, Channel, Citizen
 from callcenter.pii import mask_registration_numbers
 from callcenter.services.callbacks import callback_request_create
+from callcenter.services.kakao_outbound import kakao_notification_route, kakao_survey_text
 from callcenter.services.locking import row_locked, rows_skip_locked
 from callcenter.services.outbox import outbox_enqueue
 from channels_app.models import OutboundMessage
@@ -49,6 +50,7 @@ class SkipReason:
     OPTED_OUT = "opted out"
     RECENT_SURVEY = "recent survey"
     NO_ADDRESS = "no reachable address"
+    TEXTS_REFUSED = "text messages refused"
     TICKET_REOPENED = "ticket reopened"
     TOO_LATE = "too late"
 
@@ -81,12 +83,24 @@ def survey_send_after(moment: datetime) -> datetime:
 
 
 def _survey_method(*, ticket: Ticket, citizen: Citizen) -> str | None:
-    """How to reach the citizen: a call-back for those who need help, else Kakao or SMS."""
+    """How to reach the citizen: a call-back for those who need help; for a KakaoTalk ticket
+    an 알림톡 to their phone (SMS while business messages are off); else SMS. Never SMS to a
+    citizen who texted STOP / 수신거부."""
     if citizen.needs_assistance:
         return Survey.Method.CALLBACK if citizen.phone else None
-    if ticket.channel == Channel.KAKAO and citizen.kakao_user_key:
-        return Survey.Method.KAKAO
-    return Survey.Method.SMS if citizen.phone else None
+    if ticket.channel == Channel.KAKAO:
+        route = kakao_notification_route(citizen)
+        return {"kakao": Survey.Method.KAKAO, "sms": Survey.Method.SMS}.get(route or "")
+    if not citizen.phone or citizen.sms_opted_out_at is not None:
+        return None
+    return Survey.Method.SMS
+
+
+def _unreachable_reason(citizen: Citizen) -> str:
+    """Why no way was found: texts refused (STOP), or nothing to send to."""
+    if citizen.phone and citizen.sms_opted_out_at is not None:
+        return SkipReason.TEXTS_REFUSED
+    return SkipReason.NO_ADDRESS
 
 
 def survey_schedule(*, ticket: Ticket, at: datetime | None = None) -> Survey | None:
@@ -111,7 +125,7 @@ def survey_schedule(*, ticket: Ticket, at: datetime | None = None) -> Survey | N
         ).exists():
             skip_reason = SkipReason.RECENT_SURVEY
         elif method is None:
-            skip_reason = SkipReason.NO_ADDRESS
+            skip_reason = _unreachable_reason(citizen)
         return Survey.objects.create(
             ticket=ticket,
             citizen=citizen,
@@ -188,8 +202,14 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
         skip_reason = SkipReason.OPTED_OUT
     elif ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
         skip_reason = SkipReason.TICKET_REOPENED
-    elif _survey_method(ticket=ticket, citizen=citizen) is None:
-        skip_reason = SkipReason.NO_ADDRESS
+    else:
+        # Asked again at sending time: the citizen may have texted STOP since, or KakaoTalk
+        # business messages been switched on or off.
+        method = _survey_method(ticket=ticket, citizen=citizen)
+        if method is None:
+            skip_reason = _unreachable_reason(citizen)
+        else:
+            survey.method = method
     if skip_reason:
         survey.status = Survey.Status.SKIPPED
         survey.skip_reason = skip_reason
@@ -221,7 +241,7 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
         data["message"] = message.pk
     survey.status = Survey.Status.SENT
     survey.sent_at = now
-    survey.save(update_fields=["status", "sent_at", "callback"])
+    survey.save(update_fields=["status", "sent_at", "callback", "method"])
     TicketEvent.objects.create(
         ticket=ticket, type=TicketEvent.Type.SURVEY_SENT, data=data, created_at=now
     )
@@ -230,18 +250,24 @@ def _survey_send(*, survey: Survey, now: datetime) -> int:
 
 def _survey_message_enqueue(*, survey: Survey, url: str) -> OutboundMessage:
     citizen = survey.citizen
-    with translation.override(citizen.message_language):
-        body = _(
-            "[120] Were you satisfied with how we handled your inquiry %(number)s? "
-            "Please tell us: %(url)s"
-        ) % {"number": survey.ticket.number, "url": url}
-    to = citizen.kakao_user_key if survey.method == Survey.Method.KAKAO else citizen.phone.as_e164
+    template = ""
+    if survey.method == Survey.Method.KAKAO:
+        # An 알림톡 is the approved Korean template, whatever the citizen's language.
+        body = kakao_survey_text(number=survey.ticket.number, url=url)
+        template = settings.KAKAO_BIZMSG_TEMPLATE_SURVEY
+    else:
+        with translation.override(citizen.message_language):
+            body = _(
+                "[120] Were you satisfied with how we handled your inquiry %(number)s? "
+                "Please tell us: %(url)s"
+            ) % {"number": survey.ticket.number, "url": url}
     return outbox_enqueue(
         channel=survey.method,
-        to=to,
+        to=citizen.phone.as_e164,
         body=body,
         idempotency_key=f"survey:{survey.pk}",
         ticket=survey.ticket,
+        template=template,
     )
 
 

@@ -60,6 +60,7 @@
     "contact.removed": (f) => removeTab(f.contact_id, f.reason),
     "message.created": (f) => onMessage(f.message, !C.socket.isResuming),
     "message.delivered": (f) => { const tab = tabOf(f); if (tab) tab.markDelivered(f.up_to_id); },
+    "message.delivery": (f) => { const tab = tabOf(f); if (tab) tab.setDelivery(f.message_id, f.delivery); },
     typing: (f) => { const tab = tabOf(f); if (tab) tab.showTyping(f.who, f.name); },
     "chat.ended": (f) => { const tab = tabOf(f); if (tab) tab.setState("wrapup"); },
     history: (f) => { const tab = tabOf(f); if (tab) tab.onHistory(f.messages || []); },

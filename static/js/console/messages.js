@@ -1,5 +1,8 @@
 // Agent console: the conversation in a contact tab — history, messages in id order, my
 // replies with their sending/sent/delivered/failed state, acks, unread counts and typing.
+// On SMS, WhatsApp and KakaoTalk a reply's state is its delivery by the provider
+// ("message.delivery" frames): waiting, sent, delivered, not delivered (with the reason), or,
+// for a KakaoTalk answer past the callback window, with the citizen's next message.
 (function (C) {
   "use strict";
   if (!C.root) return;
@@ -7,21 +10,36 @@
 
   const STATE_ICONS = { sending: "bi-clock", sent: "bi-check2", delivered: "bi-check2-all", failed: "bi-exclamation-circle" };
   const STATE_LABELS = { sending: "sending", sent: "sent", delivered: "delivered", failed: "notSent" };
+  // A provider's delivery status → [icon, label key, css state].
+  const DELIVERY = {
+    queued: ["bi-hourglass-split", "deliveryQueued", "queued"],
+    pending: ["bi-hourglass-split", "deliveryQueued", "queued"],
+    sent: ["bi-check2", "deliverySent", "sent"],
+    delivered: ["bi-check2-all", "deliveryDelivered", "delivered"],
+    undelivered: ["bi-exclamation-circle", "deliveryFailed", "failed"],
+    failed: ["bi-exclamation-circle", "deliveryFailed", "failed"],
+  };
+  const DELIVERY_RANK = { pending: 0, queued: 0, sent: 1, delivered: 2, undelivered: 2, failed: 2 };
+  const MESSENGERS = ["sms", "whatsapp", "kakao"];
 
   function attachmentLink(item) {
-    if ((item.content_type || "").startsWith("image/")) {
+    // A texted picture stays at the provider (item.size is null): linked, not shown inline.
+    const remote = item.size === null || item.size === undefined;
+    if ((item.content_type || "").startsWith("image/") && !remote) {
       return el("a", { href: item.url, target: "_blank", rel: "noopener" },
         el("img", { src: item.url, alt: t("attachmentImage", { name: item.name }), loading: "lazy" }));
     }
-    const icon = item.content_type === "application/pdf" ? "bi-file-earmark-pdf" : "bi-file-earmark";
-    return el("a", { class: "file-link", href: item.url, target: "_blank", rel: "noopener" },
+    const icon = item.content_type === "application/pdf" ? "bi-file-earmark-pdf"
+      : (item.content_type || "").startsWith("image/") ? "bi-file-earmark-image" : "bi-file-earmark";
+    const size = remote ? "" : ` (${Math.max(1, Math.round((item.size || 0) / 1024))} KB)`;
+    return el("a", { class: "file-link", href: item.url, target: "_blank", rel: "noopener noreferrer" },
       el("i", { class: `bi ${icon}`, "aria-hidden": "true" }),
-      `${item.name} (${Math.max(1, Math.round((item.size || 0) / 1024))} KB)`);
+      `${item.name}${size}`);
   }
 
   function senderName(message) {
     if (message.sender === "system") return t("systemMessage");
-    if (message.sender === "bot") return message.sender_name || t("botMessage");
+    if (message.sender === "bot") return t("botMessage");
     if (message.sender === "agent") return message.sender_name || C.cfg.agentName;
     return message.sender_name || t("citizen");
   }
@@ -49,7 +67,9 @@
       C.sawMessage(message.id);
       if (this.messages.has(message.id)) {
         // Seen already: only the delivery state can have moved on.
-        if (message.delivered_at) this.setDelivered(this.messages.get(message.id));
+        const seen = this.messages.get(message.id);
+        if (message.delivery) this.setDelivery(message.id, message.delivery);
+        else if (message.delivered_at) this.setDelivered(seen);
         return false;
       }
       const stick = this.isNearEnd();
@@ -98,6 +118,10 @@
       if (this.els.log.lastElementChild !== li) this.els.log.append(li);
     },
 
+    isMessenger() {
+      return MESSENGERS.includes(this.contact.channel);
+    },
+
     fillMessage(li, message) {
       const own = message.sender === "agent";
       const kind = message.internal ? "internal" : message.sender;
@@ -107,6 +131,10 @@
       li.textContent = "";
       if (message.client_id) li.dataset.clientId = message.client_id;
       const bubble = el("div", { class: "msg-bubble" });
+      if (message.sender === "bot") {
+        // The bot's answers before the hand-over: marked, so the transcript reads as the bot's.
+        bubble.append(el("i", { class: "bi bi-robot msg-bot-icon", "aria-hidden": "true" }), " ");
+      }
       if (message.internal) {
         bubble.append(el("span", { class: "msg-label" },
           el("i", { class: `bi ${whisper ? "bi-headset" : "bi-lock-fill"}`, "aria-hidden": "true" }),
@@ -123,10 +151,48 @@
       if (own && !message.internal) meta.append(el("span", { class: "msg-state js-state" }));
       li.append(meta);
       if (own && !message.internal) {
+        const delivery = message.delivery || (message.id && this.deliveries.get(message.id));
         if (!message.id) this.setStateText(li, "sending");
+        else if (this.isMessenger()) this.showDelivery(li, delivery || { status: "pending", channel: this.contact.channel, error: "" });
         else if (message.delivered_at || message.id <= this.deliveredUpTo) this.setDelivered(li);
         else this.setStateText(li, "sent");
       }
+    },
+
+    // A "message.delivery" frame: the provider's word on one of my replies. Kept for a
+    // reply not shown yet (its history still on the way).
+    setDelivery(messageId, delivery) {
+      const li = this.messages.get(messageId);
+      if (!li) {
+        this.deliveries.set(messageId, delivery);
+        return;
+      }
+      if (li.querySelector(".js-state")) this.showDelivery(li, delivery);
+    },
+
+    // Frames from the worker and from Twilio's callbacks may cross: a state never moves back.
+    showDelivery(li, delivery) {
+      const slot = li.querySelector(".js-state");
+      if (!slot || !delivery) return;
+      // (Another way out, a KakaoTalk answer sent again differently, starts afresh.)
+      const rank = DELIVERY_RANK[delivery.status] || 0;
+      const sameWay = li.dataset.deliveryChannel === delivery.channel;
+      if (sameWay && Number(li.dataset.deliveryRank) > rank) return;
+      li.dataset.deliveryRank = String(rank);
+      li.dataset.deliveryChannel = delivery.channel;
+      const kakaoLater = delivery.status === "pending" && delivery.channel === "kakao";
+      const [icon, label, state] = kakaoLater
+        ? ["bi-clock-history", "deliveryNextMessage", "later"]
+        : DELIVERY[delivery.status] || DELIVERY.queued;
+      li.dataset.state = `delivery-${state}`;
+      li.dataset.delivery = delivery.status;
+      slot.className = `msg-state js-state is-${state === "failed" ? "failed" : state === "delivered" ? "delivered" : state}`;
+      slot.textContent = "";
+      slot.append(el("i", { class: `bi ${icon}`, "aria-hidden": "true" }), ` ${t(label)}`);
+      if (state === "failed" && delivery.error) {
+        slot.append(el("span", { class: "msg-state-reason" }, ` (${delivery.error})`));
+      }
+      li.classList.toggle("is-failed", state === "failed");
     },
 
     setStateText(li, state) {
@@ -147,6 +213,7 @@
 
     markDelivered(upTo) {
       if (upTo > this.deliveredUpTo) this.deliveredUpTo = upTo;
+      if (this.isMessenger()) return; // their providers tell (setDelivery)
       for (const [id, li] of this.messages) {
         if (id <= upTo && li.dataset.state === "sent") this.setDelivered(li);
       }

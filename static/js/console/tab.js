@@ -24,6 +24,7 @@
       this.contact = contact;
       this.messages = new Map(); // message id → li
       this.pending = new Map(); // client_id → {li, frame}: the socket's outbox resends frames
+      this.deliveries = new Map(); // message id → delivery heard before the message was shown
       this.historyRequested = false;
       this.historyLoaded = false;
       this.ackedUpTo = 0;
@@ -79,6 +80,7 @@
         file: q(".js-file"),
         send: q(".js-send"),
         sendLabel: q(".js-send-label"),
+        channelNote: q(".js-channel-note"),
         panel: q(".js-panel"),
         kbForm: q(".js-kb-form"),
         kbInput: q(".js-kb-q"),
@@ -129,7 +131,15 @@
       this.tabEls.assist.hidden = this.els.assist.hidden;
       this.els.log.setAttribute("aria-label", `${this.els.log.getAttribute("aria-label").split(" · ")[0]} · ${this.name}`);
       if (c.ticket) this.setTicket(c.ticket.number);
+      this.showChannelNote();
       this.setState(c.state);
+    }
+
+    // How replies reach the citizen, where it is not at once: said once, above the box.
+    showChannelNote() {
+      const note = { kakao: "kakaoReplyNote", sms: "textReplyNote", whatsapp: "textReplyNote" }[this.contact.channel];
+      this.els.channelNote.hidden = !note;
+      this.els.channelNote.querySelector("span").textContent = note ? t(note) : "";
     }
 
     setState(state) {
@@ -142,7 +152,8 @@
       this.els.transfer.disabled = wrapup;
       this.els.finish.hidden = !wrapup;
       if (this.softphone) this.softphone.setContactState(state);
-      this.els.attach.disabled = wrapup;
+      // Files cannot be texted: on SMS, WhatsApp and KakaoTalk replies are text only.
+      this.els.attach.disabled = wrapup || this.isMessenger();
       this.els.cannedToggle.disabled = wrapup;
       if (wrapup) {
         this.els.note.checked = true;

@@ -1,0 +1,1 @@
+"""KakaoTalk: the Kakao i Open Builder skill server (``POST /kakao/skill``)."""
