@@ -387,8 +387,9 @@ class BotDay:
 def bot_containment_by_day(*, days: int) -> list[BotDay]:
     """KakaoTalk conversations per Seoul day for the last ``days`` days, oldest first, zero
     days kept. A conversation is a Contact on channel kakao, counted on the day it began;
-    handed over when it has a ``handed_over`` event, answered by the bot when it has a
-    ``bot_answered`` event and was not handed over, abandoned when it has neither."""
+    handed over when it reached the agents' queue (a ``handed_over`` event, or queued at all:
+    a conversation an agent took from the queue without the bot), answered by the bot when it
+    has a ``bot_answered`` event and was not handed over, abandoned when it has neither."""
     today = timezone.localdate(timezone=SEOUL)
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, tzinfo=SEOUL)
@@ -397,7 +398,8 @@ def bot_containment_by_day(*, days: int) -> list[BotDay]:
         Contact.objects.filter(channel=Channel.KAKAO, created_at__gte=start)
         .annotate(
             day=TruncDate("created_at", tzinfo=SEOUL),
-            was_handed_over=Exists(events.filter(type=ContactEvent.Type.HANDED_OVER)),
+            was_handed_over=Exists(events.filter(type=ContactEvent.Type.HANDED_OVER))
+            | Q(queued_at__isnull=False),
             bot_answered=Exists(events.filter(type=ContactEvent.Type.BOT_ANSWERED)),
         )
         .values("day")

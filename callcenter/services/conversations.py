@@ -121,6 +121,23 @@ def chat_start(
     return session, token
 
 
+def chat_session_continue(*, contact: Contact) -> str:
+    """A web chat on a conversation begun on another channel (a KakaoTalk citizen who chose
+    to continue in the browser): a session with a new token (returned once) on the same
+    contact, so the page shows the whole conversation and the agent's answers at once."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        session = ChatSession.objects.create(
+            contact=contact,
+            citizen=contact.citizen,
+            token_hash=_token_hash(token),
+            language=contact.language,
+        )
+        Contact.objects.filter(pk=contact.pk).update(session=session)
+        contact.session = session
+    return token
+
+
 def citizen_message_send(*, session: ChatSession, text: str, client_id: str = "") -> Message:
     # Only what the message needs (its state, and the citizen's name for the consoles): this
     # runs for every citizen message, and the full rows cost more to build than to fetch.

@@ -47,6 +47,7 @@ from callcenter.models import (
 )
 from callcenter.selectors import queue_for_language
 from callcenter.services.contacts import citizen_find_or_create, contact_create
+from callcenter.services.conversations import chat_session_continue
 from callcenter.services.messages import message_create
 from callcenter.services.outbox import outbox_enqueue
 from callcenter.services.replies import delivery_publish
@@ -119,6 +120,7 @@ HELPFUL = "도움이 되었어요"
 AGENT = "상담사 연결"
 ANOTHER = "다른 질문"
 TRACK = "처리 현황 조회"
+WEB_CHAT = "웹 채팅으로 계속"
 ANSWER_REPLIES = (HELPFUL, AGENT, ANOTHER)
 
 WELCOME = "안녕하세요, 120 다산콜재단 상담봇입니다. 궁금한 점을 한 문장으로 적어 주세요."
@@ -156,6 +158,11 @@ WAITING_POSITION = (
 )
 FORWARDED = "상담사에게 전달했습니다."
 AGENT_PREPARING = "상담사가 답변을 준비하고 있습니다."
+WEB_CHAT_HINT = "답변을 바로 받아 보시려면 '웹 채팅으로 계속'을 눌러 주세요."
+WEB_CHAT_LINK = (
+    "아래 버튼을 누르면 이 상담이 웹 채팅으로 이어집니다. 상담사의 답변이 바로 보이고, "
+    "카카오톡으로도 계속 보내실 수 있습니다. 이 링크는 본인만 사용해 주세요."
+)
 NO_QUEUE = "지금은 상담사 연결을 할 수 없습니다. 급한 일은 국번 없이 120으로 전화해 주세요."
 CLOSED = (
     "지금은 상담 시간이 아닙니다. "
@@ -239,7 +246,13 @@ def kakao_utterance_handle(
             message_create(contact=contact, sender=Message.Sender.CITIZEN, text=utterance)
         turn = _Turn(callback=bool(callback_url))
         with_agent = contact.queued_at is not None
-        if with_agent:
+        if (
+            with_agent
+            and contact.state == Contact.State.ACTIVE
+            and (_compact(utterance) == _compact(WEB_CHAT))
+        ):
+            _web_chat(contact, citizen, turn, now)
+        elif with_agent:
             _with_agent(contact, turn)
         else:
             _bot_turn(contact, conversation, turn, utterance=utterance, params=params)
@@ -572,7 +585,26 @@ def _with_agent(contact: Contact, turn: _Turn) -> None:
         turn.wait_text = AGENT_PREPARING
         turn.say(AGENT_PREPARING)
     else:
-        turn.say(f"{FORWARDED} {REPLY_WHEN_NEXT}")
+        turn.say(f"{FORWARDED} {REPLY_WHEN_NEXT} {WEB_CHAT_HINT}")
+        turn.quick_replies = _quick(WEB_CHAT)
+
+
+def _web_chat(contact: Contact, citizen: Citizen, turn: _Turn, now: datetime) -> None:
+    """The citizen chose to continue in the web chat (their tap is the consent): a link to
+    the chat page carrying a new session's token in its fragment (never sent to a server,
+    never stored in the transcript); the same conversation, live. Offered once an agent has
+    it: a waiting chat without its page would leave the queue."""
+    token = chat_session_continue(contact=contact)
+    if not citizen.consent_privacy:
+        citizen.consent_privacy, citizen.consented_at = True, now
+        citizen.save(update_fields=["consent_privacy", "consented_at"])
+    url = f"{settings.PUBLIC_BASE_URL}{reverse('chat')}#continue={token}"
+    card = basic_card(
+        title=WEB_CHAT,
+        description=WEB_CHAT_LINK,
+        buttons=[web_link_button("웹 채팅 열기", url)],
+    )
+    turn.say(WEB_CHAT_LINK, output=card)
 
 
 def _pending_replies(citizen: Citizen, now: datetime) -> list[Message]:
@@ -631,7 +663,10 @@ def _finish(
             outputs.append(simple_text(MORE_PENDING.format(count=len(pending) - len(delivered))))
         turn.outputs = (outputs + own)[:MAX_OUTPUTS]
         if not bot_turn:
-            turn.bot_lines, turn.quick_replies = [], []
+            turn.bot_lines = []
+            # The next answers come with the next message too, unless the citizen moves on.
+            active = contact.state == Contact.State.ACTIVE
+            turn.quick_replies = _quick(WEB_CHAT) if active else []
         turn.wait_text = ""  # the answers are here: nothing to wait for
     if turn.wait_text:
         turn.bot_lines = [turn.wait_text]

@@ -134,7 +134,11 @@ def chats_abandon_gone() -> list[Contact]:
     abandoned = []
     for contact in (
         Contact.objects.waiting()
-        .filter(session__isnull=False, session__citizen_seen_at__lt=gone_since)
+        .filter(
+            channel=Channel.WEBCHAT,  # a KakaoTalk citizen's web page may close: Kakao stays
+            session__isnull=False,
+            session__citizen_seen_at__lt=gone_since,
+        )
         .exclude(Exists(open_socket))
     ):
         contact = contact_end(contact=contact, by="system")
@@ -196,6 +200,7 @@ def _citizen_present(now: datetime) -> Q:
     )
     return (
         Q(session__isnull=True)
+        | ~Q(channel=Channel.WEBCHAT)  # a Kakao citizen who also opened the web chat
         | Q(session__citizen_seen_at__gte=now - grace)
         | Q(Exists(open_socket))
     )

@@ -155,6 +155,14 @@
     }
   }
 
+  // A KakaoTalk citizen continuing here: the bot's link carries a session token in its
+  // fragment (never sent to a server); kept like a chat started here, then out of the URL.
+  const continued = /(?:^#|&)continue=([A-Za-z0-9_-]{20,200})/.exec(window.location.hash);
+  if (continued) {
+    K.saveSession({ token: continued[1], contact_id: null });
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+
   S.session = K.loadSession();
   if (S.session) {
     K.enterRoom();

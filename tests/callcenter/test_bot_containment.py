@@ -132,3 +132,13 @@ def test_an_anonymous_visitor_is_sent_to_login(client):
 def test_the_report_only_answers_get(client, supervisor_user):
     client.force_login(supervisor_user)
     assert client.post(reverse("supervisor-bot")).status_code == 405
+
+
+def test_a_kakao_chat_that_reached_the_queue_without_the_bot_counts_as_handed_over(db):
+    """A conversation queued for agents directly (no bot turn, no hand-over event: a chat
+    routed before the bot, or the bot's queue entry) is the agents', not abandoned."""
+    contact = conversation(days_ago=0, minutes=30)
+    contact.queued_at = contact.created_at
+    contact.save(update_fields=["queued_at"])
+    today = bot_containment_by_day(days=1)[-1]
+    assert (today.conversations, today.handed_over, today.abandoned) == (1, 1, 0)

@@ -124,7 +124,7 @@ def test_while_an_agent_has_the_conversation_the_citizen_writes_to_the_agent(cli
     payload = answer(client, "여보세요?")
     (text,) = texts(payload)
     assert "상담사에게 전달했습니다" in text and "다음에 메시지를 보내실 때" in text
-    assert quick_labels(payload) == []
+    assert quick_labels(payload) == ["웹 채팅으로 계속"]  # to read the answer at once
 
 
 def test_an_answer_after_the_window_waits_for_the_next_message(client, kb, agent, settings):
@@ -319,3 +319,50 @@ def test_a_callback_url_off_kakaos_hosts_is_never_used(client, kb, agent):
     assert "다음에 메시지를 보내실 때" in text
     conversations.staff_message_send(contact=contact, user=agent.user, text="네 됩니다.")
     assert callback_rows() == []
+
+
+def test_the_citizen_may_continue_in_the_web_chat_with_the_same_conversation(client, kb, agent):
+    """While an agent has the conversation and Kakao can only bring answers with the next
+    message, the bot offers the web chat; the tap gives a link whose token (in the fragment,
+    never stored in the transcript) opens the same conversation, and counts as consent."""
+    contact = handed_over(client, agent)
+    forwarded = answer(client, "주차 문의도 있어요")
+    assert "웹 채팅으로 계속" in quick_labels(forwarded)
+
+    payload = answer(client, "웹 채팅으로 계속")
+    assert response_check(payload) == []
+    card = payload["template"]["outputs"][-1]["basicCard"]
+    url = card["buttons"][0]["webLinkUrl"]
+    assert url.startswith("https://120.example.go.kr/chat/#continue=")
+    token = url.split("#continue=", 1)[1]
+    session = conversations.session_for_token(token)
+    assert session is not None and session.contact_id == contact.pk
+    contact.refresh_from_db()
+    assert contact.session_id == session.pk
+    assert contact.citizen.consent_privacy and contact.citizen.consented_at is not None
+    assert not Message.objects.filter(contact=contact, text__contains=token).exists()
+
+    # The page resumes the whole conversation: the bot's lines, the agent's joining, the asks.
+    resumed = conversations.chat_resume(session=session, last_id=0)
+    assert any("주차 문의도 있어요" in m["text"] for m in resumed)
+    reply = conversations.staff_message_send(contact=contact, user=agent.user, text="네.")
+    assert reply.pk in [m["id"] for m in conversations.chat_resume(session=session, last_id=0)]
+
+
+def test_the_web_chat_is_not_offered_while_the_citizen_waits_for_an_agent(client, kb, agent):
+    """A waiting chat whose page is not open would not be offered to agents; so the link
+    comes once an agent has the conversation, and a waiting Kakao contact is never
+    abandoned for having no web page."""
+    answer(client, "상담사 연결")
+    waiting = answer(client, "아직인가요")
+    assert "웹 채팅으로 계속" not in quick_labels(waiting)
+    assert texts(answer(client, "웹 채팅으로 계속"))[0].startswith("상담사 연결을 기다리고")
+    contact = Contact.objects.get(channel="kakao")
+    token = conversations.chat_session_continue(contact=contact)
+    assert conversations.session_for_token(token) is not None
+    session = contact.session
+    session.citizen_seen_at = timezone.now() - timedelta(hours=1)
+    session.save(update_fields=["citizen_seen_at"])
+    assert routing.chats_abandon_gone() == []
+    contact.refresh_from_db()
+    assert contact.state == Contact.State.WAITING

@@ -4,7 +4,6 @@ within Kakao's limits, refused with a reason when they are not genuine or not re
 import copy
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -17,14 +16,14 @@ from knowledge.models import Article, ArticleFeedback
 from knowledge.search import search_index_rebuild
 from knowledge.services import article_save
 from tests.factories import CitizenFactory, QueueFactory, SkillFactory
+from tests.knowledge import test_search
 from tickets.models import Ticket
-from tickets.services import category_get_or_create_path, ticket_create
+from tickets.services import ticket_create
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "kakao-skill-secret-" + "s" * 20
 BOT_ID = "5f0c1a2b3c4d5e6f7a8b9c0d"
-DEMO = Path(__file__).resolve().parents[2] / "knowledge" / "demo" / "articles.jsonl"
 
 # A request as Open Builder sends it (the skill guide's payload, callback block off).
 RECORDED = {
@@ -98,25 +97,8 @@ def kakao_settings(settings):
     settings.PUBLIC_BASE_URL = "https://120.example.go.kr"
 
 
-@pytest.fixture
-def kb(supervisor_user) -> dict[str, Article]:
-    """The demo knowledge base (40 published articles), indexed."""
-    articles = {}
-    for line in DEMO.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        articles[row["external_id"]] = article_save(
-            external_id=row["external_id"],
-            title=row["title"],
-            question=row["question"],
-            answer=row["answer"],
-            category=category_get_or_create_path(path=row["category"]),
-            tags=row["tags"],
-            synonyms=row["synonyms"],
-            status=Article.Status.PUBLISHED,
-            author=supervisor_user,
-        )
-    search_index_rebuild()
-    return articles
+# The demo knowledge base (40 published articles), indexed: external_id → article.
+kb = test_search.kb
 
 
 @pytest.fixture
