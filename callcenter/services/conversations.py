@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from callcenter.services.messages import attachment_message_create, message_crea
 from callcenter.services.outbox import outbox_enqueue
 from callcenter.services.routing import contact_end, contact_enqueue
 from channels_app import events
+from channels_app.models import OutboundMessage
 from tickets.models import SurveyAnswer
 
 
@@ -187,9 +188,17 @@ async def typing_relay(layer, contact_id: int, *, who: str, name: str, sender: s
 
 
 def _payloads(messages) -> list[dict]:
+    # The outbox rows of agents' replies (their delivery state on SMS, WhatsApp, KakaoTalk)
+    # in one query for the whole history, not one per reply.
+    deliveries = Prefetch(
+        "deliveries",
+        queryset=OutboundMessage.objects.only("id", "message_id", "channel", "status", "error"),
+    )
     return [
         notify.message_payload(m)
-        for m in messages.select_related("contact__citizen", "sender_user__agent")
+        for m in messages.select_related("contact__citizen", "sender_user__agent").prefetch_related(
+            deliveries
+        )
     ]
 
 

@@ -158,11 +158,17 @@ def delivery_state(message: Message) -> DeliveryState | None:
         # The citizen's side has it (a KakaoTalk answer brought with their next message,
         # even after its callback failed): nothing a provider says changes that.
         return {"status": "delivered", "channel": contact.channel, "error": ""}
-    rows = list(
-        OutboundMessage.objects.filter(message=message)
-        .order_by("-id")
-        .values("channel", "status", "error")
-    )
+    if "deliveries" in getattr(message, "_prefetched_objects_cache", {}):  # a history
+        rows = [
+            {"channel": row.channel, "status": row.status, "error": row.error}
+            for row in sorted(message.deliveries.all(), key=lambda row: -row.pk)
+        ]
+    else:
+        rows = list(
+            OutboundMessage.objects.filter(message=message)
+            .order_by("-id")
+            .values("channel", "status", "error")
+        )
     if rows:
         newest = [row for row in rows if row["channel"] == rows[0]["channel"]]
         row = min(newest, key=lambda r: _WORST_FIRST.index(r["status"]))

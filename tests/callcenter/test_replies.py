@@ -298,3 +298,29 @@ def test_a_kakao_answer_brought_with_the_next_message_is_delivered_though_its_ca
     assert delivery_state(message)["status"] == "failed"
     message.delivered_at = timezone.now()
     assert delivery_state(message) == {"status": "delivered", "channel": "kakao", "error": ""}
+
+
+def test_a_conversations_history_reads_its_replies_deliveries_in_one_query(
+    conversation, agent_user
+):
+    """Opening a texted conversation shows each reply's state; a longer history costs no
+    more queries, and each reply carries its own row's state."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from callcenter.services.conversations import conversation_messages
+
+    def history_queries() -> tuple[int, list]:
+        with CaptureQueriesContext(connection) as queries:
+            history = conversation_messages(conversation, include_internal=True)
+        return len(queries), history
+
+    reply(conversation, agent_user, text="첫 답변")
+    few, _ = history_queries()
+    for n in range(4):
+        reply(conversation, agent_user, text=f"답변 {n}")
+    OutboundMessage.objects.filter(message__text="첫 답변").update(status="delivered")
+    many, history = history_queries()
+    assert many == few
+    states = {m["text"]: m["delivery"]["status"] for m in history if m["delivery"]}
+    assert states["첫 답변"] == "delivered" and states["답변 3"] == "queued"
