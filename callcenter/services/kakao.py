@@ -27,7 +27,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,6 +47,7 @@ from callcenter.models import (
 from callcenter.selectors import queue_for_language
 from callcenter.services.contacts import citizen_find_or_create, contact_create
 from callcenter.services.conversations import chat_session_continue
+from callcenter.services.kakao_outbound import kakao_callback_url_allowed
 from callcenter.services.messages import message_create
 from callcenter.services.outbox import outbox_enqueue
 from callcenter.services.replies import delivery_publish
@@ -236,7 +236,7 @@ def kakao_utterance_handle(
     response (``{"version": "2.0", …}``) to send back to Kakao."""
     now = now or timezone.now()
     params = params or {}
-    if not _callback_host_allowed(callback_url):
+    if not kakao_callback_url_allowed(callback_url):
         callback_url = ""  # the sender would refuse it: the answer waits for the next message
     with translation.override("ko"), transaction.atomic():
         citizen = _citizen_locked(user_key)
@@ -689,12 +689,6 @@ def _finish(
     if turn.wait_text and callback_url:
         return callback_wait_response(turn.wait_text)
     return skill_response(turn.outputs, turn.quick_replies)
-
-
-def _callback_host_allowed(url: str) -> bool:
-    """Whether replies may be POSTed to ``url``: Kakao's hosts only (KAKAO_CALLBACK_HOSTS)."""
-    host = urlsplit(url).hostname if url else None
-    return bool(host) and host in getattr(settings, "KAKAO_CALLBACK_HOSTS", [host])
 
 
 def _publish_deliveries(messages: list[Message], now: datetime) -> None:

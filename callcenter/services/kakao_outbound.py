@@ -163,7 +163,9 @@ def _callback_send(message: OutboundMessage) -> str:
     message.sent_requests = [{"method": "POST", "url": url, "data": payload}]
 
     def retry_in_time() -> bool:
-        # A retry is due FIRST_RETRY_AFTER later; after the window it could only fail.
+        # Judged against the sweep's delay (FIRST_RETRY_AFTER), not the 1 s task the outbox
+        # also schedules for callbacks: a retry is promised only where even the sweep
+        # would land inside the minute.
         return timezone.now() + FIRST_RETRY_AFTER < deadline
 
     try:
