@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links in SMS, surveys and Open311 answers; follows PORT unless set.
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run devenv test install lint messages bench bench-tickets bench-voice bench-kakao clean
+.PHONY: run devenv test install lint messages bench bench-tickets bench-voice bench-kakao bench-video clean
 
 $(PIP_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,3 +64,8 @@ bench-voice: install
 # /kakao/skill with a 10,000-article knowledge base, two processes (bench/kakao.py --help).
 bench-kakao: install
 	$(PY) bench/kakao.py
+
+# Sign-language video calls in Debian's chromium: the agent's accept to "connected" on both
+# sides, over several calls (bench/video.py --help).
+bench-video: install
+	$(PY) bench/video.py

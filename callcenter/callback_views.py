@@ -18,7 +18,7 @@ from callcenter.forms import (
 )
 from callcenter.models import Agent, CallbackRequest
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required
-from callcenter.services import callbacks, routing
+from callcenter.services import callbacks, routing, video_callbacks
 from callcenter.services.contacts import personal_data_access_log
 
 CENTRE = (AGENT, SUPERVISOR, ADMINISTRATOR)
@@ -206,6 +206,23 @@ def callback_reassign(request: HttpRequest, callback_id: int) -> HttpResponse:
     except callbacks.CallbackError as error:
         return _refused(request, callback, error)
     messages.success(request, _("Call-back given to %s.") % form.cleaned_data["agent"])
+    return redirect("callback-detail", callback.pk)
+
+
+@role_required(AGENT)
+@require_POST
+def callback_video_link(request: HttpRequest, callback_id: int) -> HttpResponse:
+    """Text the citizen of a sign-language video call-back the link that starts the call
+    with me: 403 unless it is mine and I sign, 409 when it is not a video call-back taken."""
+    callback = _get_callback_for_user(request, callback_id)
+    agent = _agent_of(request)
+    if agent is None:
+        raise PermissionDenied("Only agents send video call links.")
+    try:
+        video_callbacks.video_callback_link_send(callback=callback, agent=agent)
+    except callbacks.CallbackError as error:
+        return _refused(request, callback, error)
+    messages.success(request, _("The link has been sent."))
     return redirect("callback-detail", callback.pk)
 
 

@@ -596,6 +596,9 @@ class ContactEvent(models.Model):
         CONFERENCED = "conferenced", _("Third party joined")
         RECORDED = "recorded", _("Recorded")
         VOICEMAIL = "voicemail", _("Voicemail left")
+        VIDEO_CONNECTED = "video_connected", _("Video connected")
+        VIDEO_RESTARTED = "video_restarted", _("Video connection restarted")
+        VIDEO_FAILED = "video_failed", _("Video connection failed")
         BOT_ANSWERED = "bot_answered", _("Answered by the bot")
         HANDED_OVER = "handed_over", _("Handed over to an agent")
         ENDED = "ended", _("Ended")
@@ -742,6 +745,7 @@ class CallbackRequest(models.Model):
         SURVEY = "survey", _("Happy call")
         DEPARTMENT_ANSWER = "department_answer", _("Department's answer")
         PHONE_QUEUE = "phone_queue", _("Caller waiting in the phone queue")
+        VIDEO = "video", _("Sign-language video call request")
 
     class Result(models.TextChoices):
         REACHED = "reached", _("Reached the citizen")
@@ -790,6 +794,8 @@ class CallbackRequest(models.Model):
     attempts = models.PositiveSmallIntegerField(_("unanswered attempts"), default=0)
     result = models.CharField(_("result"), max_length=20, choices=Result.choices, blank=True)
     due_at = models.DateTimeField(_("call before"), null=True, blank=True)
+    # The time the citizen chose (a sign-language video call-back is booked, not rushed).
+    preferred_at = models.DateTimeField(_("preferred time"), null=True, blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -832,6 +838,7 @@ class CallbackEvent(models.Model):
         TAKEN = "taken", pgettext_lazy("call-back event", "Taken")
         REASSIGNED = "reassigned", _("Reassigned")
         ATTEMPTED = "attempted", _("Call attempted")
+        VIDEO_LINK_SENT = "video_link_sent", _("Video call link sent")
         DONE = "done", pgettext_lazy("call-back event", "Done")
         CANCELLED = "cancelled", pgettext_lazy("call-back event", "Cancelled")
 
@@ -927,6 +934,7 @@ class CallLeg(models.Model):
         AGENT = "agent", _("Agent")
         INTERPRETER = "interpreter", _("Interpreter")
         CONSULT = "consult", _("Colleague (warm transfer)")
+        RELAY = "relay", _("Voice party (video relay)")
 
     class State(models.TextChoices):
         DIALLING = "dialling", _("Dialling")
@@ -963,3 +971,67 @@ class CallLeg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} {self.role} {self.state}"
+
+
+class VideoCall(models.Model):
+    """What a sign-language video contact has beyond the Contact: the signalling room, the
+    recording consent and how the peer-to-peer connection went. One per video contact.
+
+    ``room`` names the signalling socket (``/ws/video/<room>/``); it is not a credential:
+    the citizen proves the chat session token, the agent their login and assignment.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Not connected yet")
+        CONNECTED = "connected", _("Connected")
+        FAILED = "failed", _("Connection failed")
+
+    contact = models.OneToOneField(
+        Contact, primary_key=True, on_delete=models.CASCADE, related_name="video"
+    )
+    room = models.CharField(_("room"), max_length=64, unique=True)
+    recording_consent = models.BooleanField(_("consented to recording"), default=False)
+    # Both browsers reported "connected" (the first time, and the latest report of each).
+    connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
+    citizen_connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    agent_connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    setup_ms = models.PositiveIntegerField(
+        _("accept to connected (ms)"), null=True, blank=True, editable=False
+    )
+    ice_restarts = models.PositiveSmallIntegerField(_("ICE restarts"), default=0)
+    ice_failures = models.PositiveSmallIntegerField(_("ICE failures"), default=0)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, blank=True, default=""
+    )
+    ended_by = models.CharField(_("ended by"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("video call")
+        verbose_name_plural = _("video calls")
+
+    def __str__(self) -> str:
+        return f"{self.contact} video"
+
+
+class VideoRecording(models.Model):
+    """A recording of a video call, made in the agent's browser with the citizen's consent
+    (``VIDEO_RECORDING`` on) and kept in private storage like chat attachments."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="video_recordings")
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    path = models.CharField(max_length=300)
+    content_type = models.CharField(max_length=100, default="video/webm")
+    size = models.PositiveIntegerField(default=0)
+    seconds = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("video recording")
+        verbose_name_plural = _("video recordings")
+
+    def __str__(self) -> str:
+        return f"{self.contact} recording #{self.pk}"

@@ -5,7 +5,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 AGENT = "agent"
@@ -82,6 +82,23 @@ def user_roles(user) -> frozenset[str]:
             cached |= {ADMINISTRATOR}
         user._open120_roles = cached
     return cached
+
+
+def json_error(status: int, code: str, message: str) -> JsonResponse:
+    """An API's refusal: ``{"error": code, "message": message}`` with ``status``."""
+    return JsonResponse({"error": code, "message": str(message)}, status=status)
+
+
+def api_signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For the console's JSON APIs: 401 JSON (not the login page) for a signed-out user."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return json_error(401, "login_required", _("Sign in first."))
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 def role_required(*roles: str) -> Callable:

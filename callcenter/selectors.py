@@ -34,6 +34,7 @@ from callcenter.models import (
     Language,
     Presence,
     Queue,
+    VideoCall,
     VoiceCall,
 )
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
@@ -218,7 +219,7 @@ def live_contacts(limit: int = 100) -> QuerySet[Contact]:
     """Contacts waiting or in conversation now, longest running first (the wallboard list)."""
     return (
         Contact.objects.filter(ended_at__isnull=True, abandoned=False, queued_at__isnull=False)
-        .select_related("queue", "agent", "citizen")
+        .select_related("queue", "agent", "citizen", "video")
         .order_by("queued_at")[:limit]
     )
 
@@ -295,7 +296,10 @@ def _call_step(event: ContactEvent, agents: dict[int, str], queues: dict[str, st
 def call_details(contact: Contact, *, user) -> dict | None:
     """A phone contact as the ticket and the supervisor show it: its times, the menu path
     the caller took, its transfers, and its recording (playable by ``user`` or not).
-    None for a contact that is not a call."""
+    None for a contact that is not a call (a video call's voice relay shows with the video
+    call, :func:`video_details`)."""
+    if contact.channel == Channel.VIDEO:
+        return None
     call = VoiceCall.objects.filter(contact=contact).first()
     if call is None:
         return None
@@ -323,6 +327,89 @@ def call_details(contact: Contact, *, user) -> dict | None:
         "recording_deleted_at": call.recording_deleted_at,
         "can_play": recorded and recording_playable(user=user, contact=contact),
         "simulated": settings.VOICE_BACKEND == "simulated",
+    }
+
+
+VIDEO_STEP_TYPES = (
+    ContactEvent.Type.ACCEPTED,
+    ContactEvent.Type.VIDEO_CONNECTED,
+    ContactEvent.Type.VIDEO_RESTARTED,
+    ContactEvent.Type.VIDEO_FAILED,
+    ContactEvent.Type.RECORDED,
+    ContactEvent.Type.CONFERENCED,  # the voice relay, dialled and ended
+    ContactEvent.Type.ENDED,
+    ContactEvent.Type.ABANDONED,
+)
+VIDEO_PARTIES = {
+    "citizen": gettext_lazy("the citizen"),
+    "agent": gettext_lazy("the agent"),
+    "system": gettext_lazy("the system"),
+}
+
+
+def _video_step_detail(event: ContactEvent) -> str:
+    data = event.data if isinstance(event.data, dict) else {}
+    by = str(VIDEO_PARTIES.get(data.get("by"), data.get("by") or ""))
+    if event.type == ContactEvent.Type.VIDEO_CONNECTED:
+        if data.get("recovered"):
+            return _("connection recovered")
+        if data.get("setup_ms") is not None:
+            return _("%(seconds)s s from accept") % {"seconds": f"{data['setup_ms'] / 1000:.1f}"}
+        return ""
+    if event.type == ContactEvent.Type.VIDEO_FAILED:
+        return _("%(by)s gave up") % {"by": by} if data.get("gave_up") else by
+    if event.type in (ContactEvent.Type.ENDED, ContactEvent.Type.ABANDONED):
+        return _("by %(by)s") % {"by": by} if by else ""
+    if event.type == ContactEvent.Type.RECORDED and data.get("seconds"):
+        return _("%(seconds)s s") % {"seconds": data["seconds"]}
+    if event.type == ContactEvent.Type.CONFERENCED:
+        party = data.get("department") or data.get("number") or ""
+        return _("%(party)s: ended") % {"party": party} if data.get("ended") else party
+    return by
+
+
+def _video_step_label(event: ContactEvent) -> str:
+    if event.type == ContactEvent.Type.CONFERENCED:
+        return _("Voice relay")
+    return event.get_type_display()
+
+
+def video_details(contact: Contact, *, user) -> dict | None:
+    """A video contact as the ticket and the supervisor show it: its times, how the
+    connection went (setup, ICE restarts and failures, outcome), who ended it, its steps,
+    and its recordings (playable by ``user`` or not). None for a contact that is no video
+    call."""
+    video = VideoCall.objects.filter(contact=contact).first()
+    if video is None:
+        return None
+    events = list(contact.events.filter(type__in=VIDEO_STEP_TYPES).order_by("id"))
+    ended = next((e for e in events if e.type == ContactEvent.Type.ENDED), None)
+    ended_by = video.ended_by or (ended.data.get("by", "") if ended and ended.data else "")
+    connected_for = (
+        contact.ended_at - video.connected_at if video.connected_at and contact.ended_at else None
+    )
+    recordings = list(contact.video_recordings.filter(deleted_at__isnull=True))
+    return {
+        "contact_id": contact.pk,
+        "queued_at": contact.queued_at,
+        "answered_at": contact.answered_at,
+        "connected_at": video.connected_at,
+        "ended_at": contact.ended_at,
+        "talk_time": contact.talk_time,
+        "connected_for": connected_for,
+        "setup_seconds": video.setup_ms / 1000 if video.setup_ms is not None else None,
+        "outcome": video.outcome,
+        "outcome_label": video.get_outcome_display(),
+        "ice_restarts": video.ice_restarts,
+        "ice_failures": video.ice_failures,
+        "ended_by": str(VIDEO_PARTIES.get(ended_by, ended_by)),
+        "recording_consent": video.recording_consent,
+        "steps": [
+            {"at": e.created_at, "label": _video_step_label(e), "detail": _video_step_detail(e)}
+            for e in events
+        ],
+        "recordings": recordings,
+        "can_play": bool(recordings) and recording_playable(user=user, contact=contact),
     }
 
 

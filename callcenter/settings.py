@@ -7,6 +7,7 @@ in-memory channel layer and a filesystem Celery broker, so ``make run`` needs no
 """
 
 import ipaddress
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -614,3 +615,45 @@ KAKAO_BIZMSG_TEMPLATE_ANSWER = env_str("KAKAO_BIZMSG_TEMPLATE_ANSWER", "OPEN120_
 KAKAO_BIZMSG_TEMPLATE_SURVEY = env_str("KAKAO_BIZMSG_TEMPLATE_SURVEY", "OPEN120_SURVEY")
 # The only hosts a skill reply is POSTed to, whatever callbackUrl a request carried.
 KAKAO_CALLBACK_HOSTS = env_list("KAKAO_CALLBACK_HOSTS", ["bot-api.kakao.com"])
+
+# --- Sign-language video calls (WebRTC) -------------------------------------------------------
+# The browsers' ICE servers, as RTCPeerConnection's iceServers (JSON list of {"urls", and for
+# TURN "username" and "credential"}). Empty: host candidates only, enough on one network.
+VIDEO_ICE_SERVERS = json.loads(env_str("VIDEO_ICE_SERVERS", "[]") or "[]")
+if not isinstance(VIDEO_ICE_SERVERS, list) or not all(
+    isinstance(server, dict) and server.get("urls") for server in VIDEO_ICE_SERVERS
+):
+    raise ImproperlyConfigured('VIDEO_ICE_SERVERS is a JSON list of {"urls": …} objects.')
+# "twilio": each call also gets a short-lived TURN credential from Twilio Network Traversal
+# (POST /2010-04-01/Accounts/<sid>/Tokens.json through the voice backend), valid this long.
+VIDEO_TURN = env_choice("VIDEO_TURN", "", ("", "twilio"))
+VIDEO_TURN_TTL_SECONDS = env_int("VIDEO_TURN_TTL_SECONDS", 3600)
+# Recording of video calls: off unless the city turns it on, and then only with the
+# citizen's consent, asked on the video page before the call starts.
+VIDEO_RECORDING = env_bool("VIDEO_RECORDING", False)
+VIDEO_RECORDING_MAX_BYTES = env_int("VIDEO_RECORDING_MAX_BYTES", 500 * 1024 * 1024)
+# Signalling limits per socket: frames per second (sustained, and the burst allowed) and ICE
+# candidates per connection attempt; an SDP larger than VIDEO_MAX_SDP_BYTES is refused.
+VIDEO_SIGNAL_RATE_PER_SECOND = env_int("VIDEO_SIGNAL_RATE_PER_SECOND", 20)
+VIDEO_SIGNAL_BURST = env_int("VIDEO_SIGNAL_BURST", 60)
+VIDEO_MAX_CANDIDATES = env_int("VIDEO_MAX_CANDIDATES", 200)
+VIDEO_MAX_SDP_BYTES = env_int("VIDEO_MAX_SDP_BYTES", 32 * 1024)
+# A broken connection is restarted (ICE restart) for this long before the browsers give up.
+VIDEO_RECOVERY_SECONDS = env_int("VIDEO_RECOVERY_SECONDS", 20)
+# Test mode for the browsers: pass on only loopback candidates (tests must not leave the box).
+VIDEO_LOOPBACK_ONLY = env_bool("VIDEO_LOOPBACK_ONLY", False)
+
+# --- Sign-language video: the citizen's page (channels_app/video.py) --------------------------
+# Per client address and hour: video calls started, and video call-back requests.
+VIDEO_START_LIMIT_PER_HOUR = env_int("VIDEO_START_LIMIT_PER_HOUR", 30)
+VIDEO_CALLBACK_LIMIT_PER_HOUR = env_int("VIDEO_CALLBACK_LIMIT_PER_HOUR", 10)
+
+# --- Video calls: the voice relay (issue 13, relay helper) ------------------------------------
+# The agent of a video call may conference a voice party (a department by phone) through the
+# voice backend. Off: the console's relay answers 503 voice_unavailable.
+VIDEO_RELAY = env_bool("VIDEO_RELAY", True)
+
+# --- Sign-language video call-backs: the link sent by SMS (issue 13, video call-back helper) --
+# The signed link a signing agent texts to a citizen who booked a video call-back opens the
+# call with that agent for this long (seconds).
+VIDEO_CALLBACK_LINK_SECONDS = env_int("VIDEO_CALLBACK_LINK_SECONDS", 7200)

@@ -243,3 +243,9 @@ async def _send(layer, group: str, payload: dict, previous: asyncio.Task | None)
 def _forget(tails: dict[str, asyncio.Task], group: str, task: asyncio.Task) -> None:
     if tails.get(group) is task:
         del tails[group]
+
+
+def video_group(contact_id: int, role: str) -> str:
+    """One party ("citizen" or "agent") of a video call's signalling: the other party's
+    frames, and the end of the call, come here."""
+    return f"video.{contact_id}.{role}"

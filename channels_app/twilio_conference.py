@@ -7,10 +7,13 @@
 - ``POST /twilio/voice/conference-status``: the conference's status callback (start, join,
   leave, hold, mute): the conference SID and the parties' states.
 - ``POST /twilio/voice/participant?leg=N``: the status callback of a party we dialled in
-  (an agent's softphone, the interpreter line).
+  (an agent's softphone, the interpreter line, a video call's relay party).
 - ``POST /twilio/voice/hold-music?contact=N``: what a caller on hold hears.
 - ``POST /twilio/voice/requeue?contact=N``: a call transferred to another queue waits
   there, with that queue's wait music.
+
+A video call's voice relay (``callcenter.services.video_relay``) uses the same conference
+and party callbacks: they move its relay legs, never the video contact.
 
 All are signed by Twilio (``twilio_webhook``); the first looks up the contact by the id we
 put in the URL and serves it only to that contact's own caller (CallSid).
@@ -20,7 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from twilio.twiml.voice_response import Dial, Start, VoiceResponse
 
-from callcenter.services import calls, voice
+from callcenter.services import calls, video_relay, voice
 from channels_app.twilio_voice import enqueue_twiml, twiml
 from channels_app.twilio_webhooks import twilio_webhook
 from channels_app.voice_prompts import prompt_language, speak
@@ -85,13 +88,16 @@ def voice_conference(request: HttpRequest) -> HttpResponse:
 
 @twilio_webhook
 def voice_conference_status(request: HttpRequest) -> HttpResponse:
-    calls.call_conference_event(
-        conference_name=request.POST.get("FriendlyName", ""),
-        conference_sid=request.POST.get("ConferenceSid", ""),
-        event=request.POST.get("StatusCallbackEvent", ""),
-        call_sid=request.POST.get("CallSid", ""),
-        label=request.POST.get("ParticipantLabel", ""),
-    )
+    event = {
+        "conference_name": request.POST.get("FriendlyName", ""),
+        "conference_sid": request.POST.get("ConferenceSid", ""),
+        "event": request.POST.get("StatusCallbackEvent", ""),
+        "call_sid": request.POST.get("CallSid", ""),
+        "label": request.POST.get("ParticipantLabel", ""),
+    }
+    # A video call's voice relay moves its relay legs only; any other is a phone call's.
+    if not video_relay.relay_conference_event(**event):
+        calls.call_conference_event(**event)
     return HttpResponse(status=204)
 
 
@@ -99,11 +105,13 @@ def voice_conference_status(request: HttpRequest) -> HttpResponse:
 def voice_participant(request: HttpRequest) -> HttpResponse:
     leg_id = _query_id(request, "leg")
     if leg_id is not None:
-        calls.call_party_status(
+        leg = calls.call_party_status(
             leg_id=leg_id,
             call_sid=request.POST.get("CallSid", ""),
             status=request.POST.get("CallStatus", ""),
         )
+        if leg is not None:
+            video_relay.relay_party_left(leg)
     return HttpResponse(status=204)
 
 

@@ -24,12 +24,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.models import Agent, CallbackRequest, Channel, Contact, Queue
-from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
+from callcenter.roles import (
+    ADMINISTRATOR,
+    AGENT,
+    SUPERVISOR,
+    api_signed_in,
+    json_error,
+    user_roles,
+)
 from callcenter.services import call_controls, calls, voice
-
-
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message}, status=status)
 
 
 def _answer(contact: Contact) -> JsonResponse:
@@ -113,70 +116,59 @@ ACTIONS: dict[str, Callable[[Contact, Agent, dict], Contact]] = {
 }
 
 
-def _signed_in(view):
-    def checked(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-        if not request.user.is_authenticated:
-            return _error(401, "login_required", _("Sign in first."))
-        return view(request, *args, **kwargs)
-
-    checked.__name__ = view.__name__
-    checked.__doc__ = view.__doc__
-    return checked
-
-
 @require_GET
-@_signed_in
+@api_signed_in
 def call_state(request: HttpRequest, contact_id: int) -> JsonResponse:
     contact = Contact.objects.filter(pk=contact_id, channel=Channel.VOICE).first()
     if contact is None:
-        return _error(404, "not_found", _("No such call."))
+        return json_error(404, "not_found", _("No such call."))
     agent = _agent(request)
     on_call = agent is not None and (
         contact.agent_id == agent.pk or contact.call_legs.filter(agent=agent).exists()
     )
     if not on_call and not user_roles(request.user) & {SUPERVISOR, ADMINISTRATOR}:
-        return _error(403, "forbidden", _("This call is not yours."))
+        return json_error(403, "forbidden", _("This call is not yours."))
     return _answer(contact)
 
 
 @require_POST
-@_signed_in
+@api_signed_in
 def call_action(request: HttpRequest, contact_id: int, action: str) -> JsonResponse:
     run = ACTIONS.get(action)
     if run is None:
-        return _error(404, "unknown_action", _("No such call action."))
+        return json_error(404, "unknown_action", _("No such call action."))
     agent = _agent(request)
     if agent is None:
-        return _error(403, "forbidden", _("Only agents control calls."))
+        return json_error(403, "forbidden", _("Only agents control calls."))
     contact = Contact.objects.filter(pk=contact_id, channel=Channel.VOICE).first()
     if contact is None:
-        return _error(404, "not_found", _("No such call."))
+        return json_error(404, "not_found", _("No such call."))
     if contact.agent_id != agent.pk:
-        return _error(403, "forbidden", _("This call is not yours."))
+        return json_error(403, "forbidden", _("This call is not yours."))
     try:
         contact = run(contact, agent, _body(request))
     except ValueError as error:
-        return _error(400, "invalid", str(error))
+        return json_error(400, "invalid", str(error))
     except LookupError as error:
-        return _error(404, "not_found", str(error))
+        return json_error(404, "not_found", str(error))
     except calls.CallError as error:
-        return _error(409, "conflict", str(error))
+        return json_error(409, "conflict", str(error))
     return _answer(contact)
 
 
 @require_POST
-@_signed_in
+@api_signed_in
 def callback_dial(request: HttpRequest, callback_id: int) -> JsonResponse:
     agent = _agent(request)
     if agent is None:
-        return _error(403, "forbidden", _("Only agents call citizens back."))
+        return json_error(403, "forbidden", _("Only agents call citizens back."))
     callback = CallbackRequest.objects.filter(pk=callback_id).first()
     if callback is None:
-        return _error(404, "not_found", _("No such call-back."))
+        return json_error(404, "not_found", _("No such call-back."))
     if callback.assigned_to_id not in (None, agent.pk):
-        return _error(403, "forbidden", _("This call-back is another agent's."))
+        return json_error(403, "forbidden", _("This call-back is another agent's."))
     try:
         contact = call_controls.callback_dial(callback=callback, agent=agent)
     except calls.CallError as error:
-        return _error(409, "conflict", str(error))
+        return json_error(409, "conflict", str(error))
     return _answer(contact)

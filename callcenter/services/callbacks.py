@@ -6,7 +6,7 @@ to the agent who took it (a supervisor may act for them). Each move is a ``Callb
 row saying who did what and when.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -90,29 +90,35 @@ def callback_request_create(
     phone: str | PhoneNumber,
     source: CallbackRequest.Source,
     citizen: Citizen | None = None,
+    name: str = "",
     contact: Contact | None = None,
     ticket: Ticket | None = None,
     queue: Queue | None = None,
     note: str = "",
     agent: Agent | None = None,
     due_at: datetime | None = None,
+    preferred_at: datetime | None = None,
     actor: User | None = None,
     at: datetime | None = None,
 ) -> CallbackRequest:
     """Promise the citizen a call-back: the phone in E.164, the queue of the contact (or
-    ticket) it came from, taken at once when ``agent`` is given.
+    ticket) it came from, taken at once when ``agent`` is given; ``name`` names a citizen
+    first met here.
 
     A number already waiting for a call-back in the same queue is not called twice: the
-    request joins that call-back (its note added) and is recorded as requested again.
+    request joins that call-back (its note added, the citizen's ``preferred_at`` time taking
+    the place of an earlier choice) and is recorded as requested again.
     Raises ``ValidationError`` for a number that is not a phone number.
     """
     e164 = phone_normalise(phone)
     note = mask_registration_numbers(note.strip())[:500]
+    if preferred_at is not None and due_at is None:
+        due_at = preferred_at + PREFERRED_TIME_WINDOW  # booked: due around the chosen time
     queue = queue or _queue_for(contact=contact, ticket=ticket)
     at = at or timezone.now()
     with transaction.atomic():
         if citizen is None:
-            citizen = citizen_find_or_create(phone=e164)
+            citizen = citizen_find_or_create(phone=e164, name=name.strip()[:80])
         existing = _active_for(phone=e164, queue=queue)
         if existing is None:
             try:
@@ -128,6 +134,7 @@ def callback_request_create(
                         status=Status.TAKEN if agent else Status.OPEN,
                         assigned_to=agent,
                         due_at=due_at,
+                        preferred_at=preferred_at,
                         created_at=at,
                     )
             except IntegrityError:
@@ -145,14 +152,26 @@ def callback_request_create(
                 )
                 return callback
         return _request_again(
-            existing, source=source, note=note, ticket=ticket, due_at=due_at, actor=actor, at=at
+            existing,
+            source=source,
+            note=note,
+            ticket=ticket,
+            due_at=due_at,
+            preferred_at=preferred_at,
+            actor=actor,
+            at=at,
         )
 
 
 def _request_again(
-    callback: CallbackRequest, *, source, note, ticket, due_at, actor, at
+    callback: CallbackRequest, *, source, note, ticket, due_at, preferred_at, actor, at
 ) -> CallbackRequest:
     changed = []
+    if preferred_at is not None and preferred_at != callback.preferred_at:
+        callback.preferred_at = preferred_at
+        callback.due_at = due_at  # the citizen chose another time: due around that one
+        changed += ["preferred_at", "due_at"]
+        due_at = None
     if note and note not in callback.note:
         callback.note = f"{callback.note} / {note}"[:500] if callback.note else note
         changed.append("note")
@@ -208,13 +227,21 @@ def callback_take(*, callback: CallbackRequest, agent: Agent) -> CallbackRequest
     return callback
 
 
+# A call-back booked for a time (a sign-language video call) is due within this window after
+# it, and is handed out by "take next" from a few minutes before it.
+PREFERRED_TIME_WINDOW = timedelta(minutes=30)
+PREFERRED_TIME_EARLY = timedelta(minutes=10)
+
+
 def callback_take_next(*, agent: Agent) -> CallbackRequest | None:
     """The agent takes the most urgent open call-back of their queues; None when none waits."""
     for _attempt in range(5):
         with transaction.atomic():
+            soon = timezone.now() + PREFERRED_TIME_EARLY
             candidate = rows_skip_locked(
                 callback_list_for_agent(agent=agent)
                 .filter(status=Status.OPEN)
+                .exclude(preferred_at__gt=soon)  # booked for later: not yet
                 .order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
             ).first()
             if candidate is None:

@@ -96,9 +96,18 @@ def chat_queue_for(language: str) -> Queue:
 
 
 def chat_start(
-    *, name: str, phone: str, language: str, queue: Queue | None = None
+    *,
+    name: str,
+    phone: str,
+    language: str,
+    queue: Queue | None = None,
+    channel: str = "webchat",
+    contact_language: str | None = None,
 ) -> tuple[ChatSession, str]:
-    """Open a web chat: the citizen, a queued contact and the session token (returned once)."""
+    """Open a web chat: the citizen, a queued contact and the session token (returned once).
+
+    ``language`` is the page's (the citizen's UI and system lines); ``contact_language`` what
+    the agent must speak when that differs (a video call in Korean Sign Language, "ksl")."""
     token = secrets.token_urlsafe(32)
     queue = queue or chat_queue_for(language)
     with transaction.atomic():
@@ -112,7 +121,9 @@ def chat_start(
         citizen.consent_privacy = True
         citizen.consented_at = timezone.now()
         citizen.save(update_fields=["consent_privacy", "consented_at"])
-        contact, _ = contact_create(channel="webchat", citizen=citizen, language=language)
+        contact, _ = contact_create(
+            channel=channel, citizen=citizen, language=contact_language or language
+        )
         session = ChatSession.objects.create(
             contact=contact, citizen=citizen, token_hash=_token_hash(token), language=language
         )
@@ -122,17 +133,18 @@ def chat_start(
     return session, token
 
 
-def chat_session_continue(*, contact: Contact) -> str:
+def chat_session_continue(*, contact: Contact, language: str = "") -> str:
     """A web chat on a conversation begun on another channel (a KakaoTalk citizen who chose
     to continue in the browser): a session with a new token (returned once) on the same
-    contact, so the page shows the whole conversation and the agent's answers at once."""
+    contact, so the page shows the whole conversation and the agent's answers at once.
+    ``language`` is the page's when it differs from the contact's (a video call in "ksl")."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         session = ChatSession.objects.create(
             contact=contact,
             citizen=contact.citizen,
             token_hash=_token_hash(token),
-            language=contact.language,
+            language=language or contact.language,
         )
         Contact.objects.filter(pk=contact.pk).update(session=session)
         contact.session = session

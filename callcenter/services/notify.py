@@ -31,6 +31,7 @@ from channels_app.events import (
     contact_group,
     department_group,
     send_after_commit,
+    video_group,
 )
 
 
@@ -223,10 +224,10 @@ def publish_chat_state(contact) -> None:
 
 
 def publish_chat_ended(contact, *, by: str) -> None:
-    send_after_commit(
-        [citizen_group(contact.pk), contact_group(contact.pk)],
-        {"type": "chat.ended", "contact_id": contact.pk, "by": by},
-    )
+    groups = [citizen_group(contact.pk), contact_group(contact.pk)]
+    if contact.channel == "video":  # both parties' signalling sockets hang up too
+        groups += [video_group(contact.pk, "citizen"), video_group(contact.pk, "agent")]
+    send_after_commit(groups, {"type": "chat.ended", "contact_id": contact.pk, "by": by})
 
 
 def publish_chat_ticket(contact, *, number: str) -> None:

@@ -37,6 +37,7 @@ from callcenter.models import (
     Agent,
     CallbackRequest,
     Channel,
+    ChatSession,
     Contact,
     ContactEvent,
     Message,
@@ -50,7 +51,7 @@ from callcenter.models import (
     socket_cutoff,
 )
 from callcenter.selectors import waiting_by_queue
-from callcenter.services import notify, voice
+from callcenter.services import notify, video_relay, voice
 from callcenter.services.callbacks import CallbackError, callback_take
 from callcenter.services.locking import row_locked, rows_skip_locked
 from callcenter.services.messages import message_create
@@ -124,8 +125,9 @@ def agents_sign_out_closed_consoles() -> list[Agent]:
 
 
 def chats_abandon_gone() -> list[Contact]:
-    """Waiting web chats whose citizen has had no socket for CHAT_ABANDON_SECONDS leave the
-    queue as abandoned (the others move up); read from the database, so a restart keeps it."""
+    """Waiting web chats and video calls whose citizen has had no socket for
+    CHAT_ABANDON_SECONDS leave the queue as abandoned (the others move up); read from the
+    database, so a restart keeps it."""
     now = timezone.now()
     gone_since = now - timedelta(seconds=settings.CHAT_ABANDON_SECONDS)
     open_socket = SocketConnection.objects.filter(
@@ -135,7 +137,8 @@ def chats_abandon_gone() -> list[Contact]:
     for contact in (
         Contact.objects.waiting()
         .filter(
-            channel=Channel.WEBCHAT,  # a KakaoTalk citizen's web page may close: Kakao stays
+            # A KakaoTalk citizen's web page may close: Kakao stays. A video page is the call.
+            channel__in=(Channel.WEBCHAT, Channel.VIDEO),
             session__isnull=False,
             session__citizen_seen_at__lt=gone_since,
         )
@@ -200,7 +203,8 @@ def _citizen_present(now: datetime) -> Q:
     )
     return (
         Q(session__isnull=True)
-        | ~Q(channel=Channel.WEBCHAT)  # a Kakao citizen who also opened the web chat
+        # a Kakao citizen who also opened the web chat
+        | ~Q(channel__in=(Channel.WEBCHAT, Channel.VIDEO))
         | Q(session__citizen_seen_at__gte=now - grace)
         | Q(Exists(open_socket))
     )
@@ -224,9 +228,12 @@ def _waiting_contacts():
     )
 
 
-def _routing_snapshot() -> tuple[dict[str, int], list[Agent], dict[int, set[int]]]:
-    """Skill ids by code, the available agents longest-idle first, and their skills."""
-    skill_ids = dict(Skill.objects.values_list("code", "id"))
+def _routing_snapshot() -> tuple[dict[str, int], frozenset[int], list[Agent], dict[int, set[int]]]:
+    """Skill ids by code, the sign-language skills' ids, the available agents longest-idle
+    first, and their skills."""
+    rows = list(Skill.objects.values_list("code", "id", "kind"))
+    skill_ids = {code: pk for code, pk, _kind in rows}
+    sign_ids = frozenset(pk for _code, pk, kind in rows if kind == Skill.Kind.SIGN_LANGUAGE)
     agents = list(
         Agent.objects.filter(presence=Presence.AVAILABLE)
         .with_open_console()
@@ -238,7 +245,7 @@ def _routing_snapshot() -> tuple[dict[str, int], list[Agent], dict[int, set[int]
         agent_id__in=list(skills)
     ).values_list("agent_id", "skill_id"):
         skills[agent_id].add(skill_id)
-    return skill_ids, agents, skills
+    return skill_ids, sign_ids, agents, skills
 
 
 def _recent_refusers(contact_ids: list[int], now: datetime) -> dict[int, set[int]]:
@@ -290,11 +297,11 @@ def _dispatch_pass() -> tuple[list[Offer], bool]:
     with transaction.atomic():
         _take_dispatch_turn()
         now = timezone.now()
-        skill_ids, agents, agent_skills = _routing_snapshot()
+        skill_ids, sign_ids, agents, agent_skills = _routing_snapshot()
         if not agents:
             return [], False
         loads = agent_loads([agent.pk for agent in agents])
-        pairs = _pairs(agents, agent_skills, skill_ids, loads, now)
+        pairs = _pairs(agents, agent_skills, skill_ids, sign_ids, loads, now)
         if not pairs:
             return [], False
         kept = _still_free(pairs)
@@ -305,7 +312,7 @@ def _dispatch_pass() -> tuple[list[Offer], bool]:
     return offers, bool(kept) and len(kept) < len(pairs)
 
 
-def _pairs(agents, agent_skills, skill_ids, loads, now) -> list[_Pair]:
+def _pairs(agents, agent_skills, skill_ids, sign_ids, loads, now) -> list[_Pair]:
     free = list(agents)
     pairs: list[_Pair] = []
     for chunk in _waiting_in_order(chunk=max(8, 2 * len(agents))):
@@ -315,11 +322,15 @@ def _pairs(agents, agent_skills, skill_ids, loads, now) -> list[_Pair]:
                 return pairs
             for queue in _candidate_queues(contact, now):
                 required = _required_skill_ids(queue, contact, skill_ids)
+                # A video call is signed: only an agent with a sign-language skill, whatever
+                # the queue asks (nobody, when the centre has no such skill).
+                signing = contact.channel == Channel.VIDEO
                 agent = next(
                     (
                         a
                         for a in free
                         if required <= agent_skills[a.pk]
+                        and (not signing or agent_skills[a.pk] & sign_ids)
                         and a.pk not in refusers[contact.pk]
                         and agent_has_capacity(a, loads[a.pk], contact)
                     ),
@@ -581,7 +592,16 @@ def offers_expire() -> int:
 # --- conversation -------------------------------------------------------------------------
 def _system_message(contact: Contact, text: str, **params) -> Message:
     """A system line in the citizen's language (Korean, else English), stored once."""
-    with translation.override("ko" if contact.language == "ko" else "en"):
+    # A video call's contact speaks sign language: its page's language is the session's.
+    language = contact.language
+    if contact.channel == Channel.VIDEO and contact.session_id:
+        language = (
+            ChatSession.objects.filter(pk=contact.session_id)
+            .values_list("language", flat=True)
+            .first()
+            or "ko"
+        )
+    with translation.override("ko" if language == "ko" else "en"):
         line = _(text) % params if params else _(text)
     return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=line)
 
@@ -638,6 +658,8 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
         _system_message(contact, _END_LINES[contact.channel == Channel.VOICE][by == "citizen"])
         if contact.channel == Channel.VOICE:
             voice.call_ended(contact, hang_up=by not in CALLER_ENDS)
+        elif contact.channel == Channel.VIDEO:
+            video_relay.relay_contact_ended(contact)
         notify.publish_chat_ended(contact, by=by)
         if contact.agent_id:
             notify.publish_contact_updated(contact)
@@ -719,8 +741,22 @@ def contact_transfer_to_agent(
             raise RoutingError(
                 _("%(name)s cannot take a contact now.") % {"name": target.display_name}
             )
+        if (
+            contact.channel == Channel.VIDEO
+            and not target.skills.filter(kind=Skill.Kind.SIGN_LANGUAGE).exists()
+        ):
+            raise RoutingError(
+                _("%(name)s does not sign: a video call goes to a signing colleague.")
+                % {"name": target.display_name}
+            )
         contact.agent = target
         contact.save(update_fields=["agent"])
+        if contact.channel == Channel.VIDEO:
+            # The colleague's console joins the call; the first agent's video socket leaves.
+            events.send_after_commit(
+                [events.video_group(contact.pk, "agent")],
+                {"type": "video.reassigned", "agent_user_id": target.user_id},
+            )
         ContactEvent.objects.create(
             contact=contact,
             type=ContactEvent.Type.TRANSFERRED,
@@ -760,6 +796,8 @@ def contact_transfer_to_queue(
                 _("%(queue)s does not take %(channel)s.")
                 % {"queue": queue.name, "channel": contact.get_channel_display()}
             )
+        if contact.channel == Channel.VIDEO:
+            raise RoutingError(_("A video call is handed to a signing colleague, not to a queue."))
         leg = Contact.objects.create(
             channel=contact.channel,
             citizen=contact.citizen,

@@ -79,28 +79,43 @@ def command(contact: Contact, action: str, params: dict, *, key: str = "") -> Ou
 
 
 def leg_add(
-    contact: Contact, *, role: str, to: str, agent: Agent | None = None, language: str = ""
+    contact: Contact,
+    *,
+    role: str,
+    to: str,
+    agent: Agent | None = None,
+    language: str = "",
+    conference: dict | None = None,
 ) -> CallLeg:
-    """Dial a party into the call's conference: an agent's softphone or an outside line."""
+    """Dial a party into the call's conference: an agent's softphone or an outside line.
+    ``conference``: Twilio's conference parameters for a conference its parties start (a
+    video call's relay): ``start_conference_on_enter``, ``end_conference_on_exit``,
+    ``status_callback``, ``wait_url``."""
     leg = CallLeg.objects.create(contact=contact, role=role, agent=agent, language=language)
-    command(
-        contact,
-        "participant_add",
-        {
-            "conference": voice_call(contact).conference_name,
-            "to": to,
-            "from": settings.TWILIO_CALLER_ID,
-            "label": f"{role}-{leg.pk}",
-            "leg": leg.pk,
-            "status_callback": public_url("twilio-voice-participant", leg=leg.pk),
-        },
-        key=f"voice:{contact.pk}:leg:{leg.pk}:add",
-    )
+    params = {
+        "conference": voice_call(contact).conference_name,
+        "to": to,
+        "from": settings.TWILIO_CALLER_ID,
+        "label": f"{role}-{leg.pk}",
+        "leg": leg.pk,
+        "status_callback": public_url("twilio-voice-participant", leg=leg.pk),
+    }
+    if conference:
+        params["conference_options"] = conference
+    command(contact, "participant_add", params, key=f"voice:{contact.pk}:leg:{leg.pk}:add")
     return leg
 
 
-def agent_leg_add(contact: Contact, agent: Agent, *, role: str = Role.AGENT) -> CallLeg:
-    return leg_add(contact, role=role, to=f"client:{client_identity(agent)}", agent=agent)
+def agent_leg_add(
+    contact: Contact, agent: Agent, *, role: str = Role.AGENT, conference: dict | None = None
+) -> CallLeg:
+    return leg_add(
+        contact,
+        role=role,
+        to=f"client:{client_identity(agent)}",
+        agent=agent,
+        conference=conference,
+    )
 
 
 def leg_remove(leg: CallLeg) -> None:

@@ -139,7 +139,21 @@ def _dial(client: Client, p: dict) -> str:
 
 def _participant_add(client: Client, p: dict) -> str:
     """An agent's softphone (``client:agent-N``) or an outside line joins the conference,
-    which may be named by its FriendlyName."""
+    which may be named by its FriendlyName. A conference no caller's TwiML starts (a video
+    call's voice relay) is started by its parties: ``conference_options`` carries Twilio's
+    conference parameters for them (who starts and ends it, its status callback)."""
+    conference = p.get("conference_options") or {}
+    options: dict = {}
+    if "start_conference_on_enter" in conference:
+        options["start_conference_on_enter"] = conference["start_conference_on_enter"]
+    if conference.get("status_callback"):
+        options.update(
+            conference_status_callback=conference["status_callback"],
+            conference_status_callback_method="POST",
+            conference_status_callback_event=["start", "end", "join", "leave"],
+        )
+    if conference.get("wait_url"):
+        options.update(wait_url=conference["wait_url"], wait_method="POST")
     return (
         client.conferences(p["conference"])
         .participants.create(
@@ -148,10 +162,11 @@ def _participant_add(client: Client, p: dict) -> str:
             label=p["label"],
             early_media=True,
             beep="false",
-            end_conference_on_exit=False,
+            end_conference_on_exit=bool(conference.get("end_conference_on_exit", False)),
             status_callback=p["status_callback"],
             status_callback_method="POST",
             status_callback_event=["initiated", "ringing", "answered", "completed"],
+            **options,
         )
         .call_sid
     )

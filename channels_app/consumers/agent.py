@@ -391,6 +391,10 @@ class AgentConsumer(Open120Consumer):
     async def presence_changed(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def video_connected(self, event: dict) -> None:
+        """Supervisors: a sign-language video call's browsers connected."""
+        await self.send_json(event)
+
     async def offer_created(self, event: dict) -> None:
         await self.send_json(event)
 

@@ -96,31 +96,10 @@
   };
 
   // --- the session survives reloads; storage may be unavailable (privacy modes, iframes) ---
-  let memoryStore = null;
-  K.loadSession = function loadSession() {
-    try {
-      const value = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
-      return value && typeof value.token === "string" ? value : null;
-    } catch (error) {
-      return memoryStore;
-    }
-  };
-  K.saveSession = function saveSession(value) {
-    memoryStore = value;
-    try {
-      window.localStorage.setItem(STORAGE_KEY, JSON.stringify(value));
-    } catch (error) {
-      /* memory only */
-    }
-  };
-  K.clearSession = function clearSession() {
-    memoryStore = null;
-    try {
-      window.localStorage.removeItem(STORAGE_KEY);
-    } catch (error) {
-      /* nothing stored */
-    }
-  };
+  const stored = window.Open120StoredSession("localStorage", STORAGE_KEY);
+  K.loadSession = stored.load;
+  K.saveSession = stored.save;
+  K.clearSession = stored.clear;
 
   // --- state the files share -------------------------------------------------------------
   K.state = {

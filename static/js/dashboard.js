@@ -1,5 +1,5 @@
-// Supervisor dashboard: live calls' hold and interpreter badges; contacts per day, drawn
-// with the locally served Chart.js.
+// Supervisor dashboard: live calls' hold and interpreter badges, video calls' duration and
+// connection; contacts per day, drawn with the locally served Chart.js.
 (function () {
   "use strict";
   // Live contacts: a call's row shows whether its caller is on hold and whether an
@@ -12,6 +12,36 @@
     const live = frame.state === "active";
     row.querySelector(".js-call-hold").hidden = !(live && frame.call && frame.call.on_hold);
     row.querySelector(".js-call-interpreter").hidden = !(live && legs.some((leg) => leg.role === "interpreter"));
+  });
+})();
+
+(function () {
+  "use strict";
+  // Live contacts: a video call's row ticks its duration and turns "connected" when both
+  // browsers are (video.connected frames, through ticket_notices.js's socket).
+  const mmss = (seconds) => {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const r = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
+  };
+  const tick = () => {
+    for (const timer of document.querySelectorAll(".js-video-timer[data-since]")) {
+      const since = Date.parse(timer.dataset.since);
+      if (!Number.isNaN(since)) timer.querySelector(".js-video-elapsed").textContent = mmss((Date.now() - since) / 1000);
+    }
+  };
+  if (document.querySelector(".js-video-timer")) {
+    tick();
+    window.setInterval(tick, 1000);
+  }
+  document.addEventListener("open120:video-connected", (event) => {
+    const row = document.querySelector(`[data-video-row="${Number(event.detail.contact_id)}"]`);
+    if (!row) return;
+    row.querySelector(".js-video-connected").hidden = false;
+    row.querySelector(".js-video-connecting").hidden = true;
+    row.querySelector(".js-video-failed").hidden = true;
   });
 })();
 

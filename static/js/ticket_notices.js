@@ -90,6 +90,9 @@
       } else if (frame.type === "call.updated") {
         // The supervisor dashboard's live list shows calls on hold and with an interpreter.
         document.dispatchEvent(new CustomEvent("open120:call-updated", { detail: frame }));
+      } else if (frame.type === "video.connected") {
+        // The dashboard's live list marks a sign-language video call as connected.
+        document.dispatchEvent(new CustomEvent("open120:video-connected", { detail: frame }));
       }
     },
   });

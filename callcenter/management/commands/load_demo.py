@@ -552,6 +552,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  agent          {agents[0].user.username} … {agents[-1].user.username}"
         )
+        signing = [
+            a.user.username for a in agents if a.skills.filter(code="sign-language").exists()
+        ]
+        self.stdout.write(f"  sign language  {', '.join(signing)} (video calls: /video/)")
         for officer in officers:
             self.stdout.write(
                 f"  officer        {officer.user.username} ({officer.department.name})"

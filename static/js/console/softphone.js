@@ -510,9 +510,13 @@
 
   // --- Twilio Voice SDK: the device that rings and carries the audio -----------------------
   const phone = { device: null, ready: false, incoming: [] };
+  // Other panels that answer their own leg (a video call's voice relay) register here:
+  // {awaitsAudio(), attachAudio(call), showDevice()}.
+  C.voiceDevice = { twilio: twilioMode, isReady: () => phone.ready, claimers: new Set(), match: () => matchIncoming() };
 
   function showDeviceEverywhere() {
     for (const tab of C.tabs.values()) if (tab.softphone) tab.softphone.showDevice();
+    for (const claimer of C.voiceDevice.claimers) claimer.showDevice();
   }
 
   async function fetchToken() {
@@ -528,9 +532,13 @@
     for (const call of [...phone.incoming]) {
       const tab = Array.from(C.tabs.values()).find((t) => t.softphone && t.softphone.awaitsAudio());
       const consult = Array.from(consults.values()).find((p) => !p.ringing && !p.audio);
+      const claimer = Array.from(C.voiceDevice.claimers).find((c) => c.awaitsAudio());
       if (tab) {
         call.accept();
         tab.softphone.attachAudio(call);
+      } else if (claimer) {
+        call.accept();
+        claimer.attachAudio(call);
       } else if (consult) {
         consult.ring(call);
       } else {

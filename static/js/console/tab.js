@@ -52,6 +52,7 @@
       this.loadPanel();
       this.requestHistory();
       if (contact.channel === "voice" && C.attachSoftphone) C.attachSoftphone(this);
+      if (contact.channel === "video" && C.attachVideo) C.attachVideo(this);
     }
 
     findElements() {
@@ -152,6 +153,7 @@
       this.els.transfer.disabled = wrapup;
       this.els.finish.hidden = !wrapup;
       if (this.softphone) this.softphone.setContactState(state);
+      if (this.video) this.video.setContactState(state);
       // Files cannot be texted: on SMS, WhatsApp and KakaoTalk replies are text only.
       this.els.attach.disabled = wrapup || this.isMessenger();
       this.els.cannedToggle.disabled = wrapup;
@@ -273,6 +275,7 @@
       window.clearTimeout(this.autoTimer);
       for (const clientId of this.pending.keys()) C.socket.forget(clientId);
       if (this.softphone) this.softphone.destroy();
+      if (this.video) this.video.destroy();
       const wasActive = this.isActive();
       const hadFocus = this.pane.contains(document.activeElement) || this.li.contains(document.activeElement);
       if (window.bootstrap) {
