@@ -37,6 +37,7 @@ queue = Queue.objects.create(code="sign-video", name="수어 영상", channels=[
 queue.required_skills.set([sign])
 agent("suji", "박수지", [sign])
 agent("hana", "정하나", [sign])
+agent("mina", "오민아", [sign])
 staff("boss", "supervisor", "관리자")
 """
 )
@@ -65,7 +66,10 @@ CONNECTED = (
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with support.live_server(
-        tmp_path_factory.mktemp("video-call"), SETUP, VIDEO_LOOPBACK_ONLY="1"
+        tmp_path_factory.mktemp("video-call"),
+        SETUP,
+        VIDEO_LOOPBACK_ONLY="1",
+        VIDEO_RECOVERY_SECONDS="4",  # how long the browsers try before giving up
     ) as running:
         yield running
 
@@ -192,3 +196,81 @@ async def test_a_citizen_and_a_signing_agent_see_each_other_then_one_hangs_up(
     times = ARTIFACTS / "video-setup-times.json"
     recorded = json.loads(times.read_text()) if times.exists() else []
     times.write_text(json.dumps([*recorded, setup_ms][-20:]))
+
+
+# The citizen's path breaks for good: its peer connection reports "failed" and never comes
+# back (a stand-in that stays failed replaces the real one, which is closed).
+BREAK_THE_PATH = """() => {
+  const peer = window.open120Video;
+  const real = peer.pc;
+  const broken = {
+    connectionState: "failed",
+    remoteDescription: real.remoteDescription,
+    setRemoteDescription: () => Promise.resolve(),
+    createAnswer: () => real.createAnswer(),
+    setLocalDescription: () => Promise.resolve(),
+    localDescription: real.localDescription,
+    addIceCandidate: () => Promise.resolve(),
+    getSenders: () => [],
+    close() {},
+  };
+  real.onconnectionstatechange = null;
+  real.close();
+  peer.pc = broken;
+  peer.onConnectionState("failed");
+}"""
+
+
+async def test_a_connection_that_cannot_recover_says_so_and_keeps_the_text_chat(server):
+    """The citizen's page says it is reconnecting (with the seconds left) while the agent's
+    browser restarts ICE, then that the video failed, offering the text chat or the end;
+    the timeline has the failure, given up, and the call goes on in the side chat."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*support.CHROMIUM_ARGS, *MEDIA_ARGS]
+        )
+        agent = await support.new_page(browser, bypass_csp=True)
+        await log_in(agent, server.base, "mina")
+        await agent.wait_for_url(f"{server.base}/agent/")
+        await go_available(agent)
+        citizen = await support.new_page(browser, bypass_csp=True, viewport=PHONE)
+        await citizen.goto(f"{server.base}/video/")
+        await citizen.fill("#id_name", "이수어")
+        await citizen.check("#id_consent")
+        await citizen.click("#video-start-submit")
+        await expect(agent.locator(".js-accept").first).to_be_visible(timeout=20_000)
+        await agent.locator(".js-accept").first.click()
+        await citizen.wait_for_function(CONNECTED, timeout=20_000)
+        await agent.wait_for_function(CONNECTED, timeout=20_000)
+
+        await citizen.evaluate(BREAK_THE_PATH)
+        status = citizen.locator("#video-status")
+        await expect(status).to_have_attribute("data-tone", "warn")
+        reconnecting = await citizen.get_attribute("#video-i18n", "data-reconnecting")
+        assert reconnecting.split("{seconds}")[0] in await status.inner_text()
+        # The citizen's browser asked the agent's (the offerer) to restart ICE.
+        for _ in range(50):
+            row = await call_row(server)
+            if row["restarts"] and "video_failed" in row["events"]:
+                break
+            await asyncio.sleep(0.1)
+        assert row["restarts"] >= 1 and "video_failed" in row["events"]
+
+        failed = citizen.locator("#video-failed")
+        await expect(failed).to_be_visible(timeout=10_000)
+        await expect(status).to_have_attribute("data-tone", "error")
+        await citizen.screenshot(path=str(ARTIFACTS / "video-e2e-failed.png"))
+        await citizen.click("#video-keep-chat")
+        await expect(failed).to_be_hidden()
+        await citizen.fill("#video-input", "영상이 안 돼서 글로 쓸게요")
+        await citizen.press("#video-input", "Enter")
+        await expect(agent.locator(".js-conversation").first).to_contain_text("글로 쓸게요")
+
+        row = await call_row(server)
+        assert row["state"] == "active"  # the contact goes on, by text
+        gave_up = await server.shell(
+            "from callcenter.models import ContactEvent as E; print(E.objects.filter("
+            f"contact_id={row['id']}, type='video_failed', data__gave_up=True).count())"
+        )
+        assert gave_up == "1"
+        await browser.close()
