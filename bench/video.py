@@ -92,6 +92,13 @@ async def one_call(browser, base: str, agent) -> dict:
     for page, selector in ((agent, ".js-video-remote"), (citizen, "#video-remote")):
         await page.wait_for_function(PLAYING, arg=selector)
     first_frames = await agent.evaluate("() => Date.now()")
+    marks = {
+        "agent": await agent.evaluate("() => window.open120Video.marks"),
+        "citizen": await citizen.evaluate("() => window.open120Video.marks"),
+    }
+    steps = {
+        f"{side}.{name}": at - accepted for side, seen in marks.items() for name, at in seen.items()
+    }
     await citizen.click("#video-hangup")
     await citizen.click("#video-confirm-end-yes")
     await expect(citizen.locator("#video-ended")).to_be_visible()
@@ -102,6 +109,7 @@ async def one_call(browser, base: str, agent) -> dict:
         "agent_connected_ms": agent_at - accepted,
         "accept_to_frames_ms": first_frames - accepted,
         "start_to_offer_s": round(offered - started, 2),
+        "steps_ms": dict(sorted(steps.items(), key=lambda item: item[1])),
     }
 
 
@@ -125,6 +133,7 @@ async def main(runs: int) -> dict:
                     f"frames on both sides by {result['accept_to_frames_ms']} ms",
                     flush=True,
                 )
+                print("   " + ", ".join(f"{k} {v}" for k, v in result["steps_ms"].items()))
                 await server.shell(WRAP_UP)
                 await agent.reload()
                 await go_available(agent)

@@ -72,6 +72,8 @@
       this.graceTimer = null;
       this.negotiateTimer = null;
       this.everConnected = false;
+      // When each step first happened (Date.now()): where a slow setup spent its time.
+      this.marks = { created: Date.now() };
       if (this.localVideo && this.stream) this.showLocal();
     }
 
@@ -84,7 +86,7 @@
     connectSocket() {
       const ws = this.opts.protocols ? new WebSocket(wsUrl(this.opts.url), this.opts.protocols) : new WebSocket(wsUrl(this.opts.url));
       this.ws = ws;
-      ws.onopen = () => { this.attempt = 0; };
+      ws.onopen = () => { this.attempt = 0; this.mark("socket"); };
       ws.onmessage = (event) => {
         let frame = null;
         try { frame = JSON.parse(event.data); } catch (e) { return; }
@@ -110,7 +112,12 @@
       this.send(Object.assign({ type: "status", state }, extra || {}));
     }
 
+    mark(name) {
+      if (!(name in this.marks)) this.marks[name] = Date.now();
+    }
+
     async handle(frame) {
+      this.mark(frame.type);
       switch (frame.type) {
         case "hello":
           this.iceServers = Array.isArray(frame.ice_servers) ? frame.ice_servers : [];
@@ -225,6 +232,7 @@
       this.setState("connecting");
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
+      this.mark("offer_sent");
       this.send({ type: "offer", sdp: pc.localDescription.sdp, gen: this.gen });
     }
 
@@ -244,11 +252,13 @@
         this.newPc();
       }
       const pc = this.pc;
-      if (this.state !== "connected") this.setState("connecting");
+      // An ICE restart's offer: still "reconnecting" (with its countdown) until it works.
+      if (this.state !== "connected" && this.state !== "reconnecting") this.setState("connecting");
       await pc.setRemoteDescription({ type: "offer", sdp: frame.sdp });
       await this.flushCandidates();
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
+      this.mark("answer_sent");
       this.send({ type: "answer", sdp: pc.localDescription.sdp, gen: this.gen });
     }
 
@@ -283,6 +293,7 @@
         window.clearTimeout(this.recoveryTimer);
         window.clearTimeout(this.graceTimer);
         this.recoveryTimer = this.graceTimer = null;
+        this.mark("connected");
         if (this.connectedAt === null) {
           this.connectedAt = performance.now();
           this.connectedWallAt = Date.now(); // comparable across pages of one machine

@@ -245,9 +245,9 @@ async def test_a_connection_that_cannot_recover_says_so_and_keeps_the_text_chat(
 
         await citizen.evaluate(BREAK_THE_PATH)
         status = citizen.locator("#video-status")
-        await expect(status).to_have_attribute("data-tone", "warn")
         reconnecting = await citizen.get_attribute("#video-i18n", "data-reconnecting")
-        assert reconnecting.split("{seconds}")[0] in await status.inner_text()
+        await expect(status).to_contain_text(reconnecting.split("{seconds}")[0])
+        await expect(status).to_have_attribute("data-tone", "warn")
         # The citizen's browser asked the agent's (the offerer) to restart ICE.
         for _ in range(50):
             row = await call_row(server)

@@ -144,9 +144,14 @@
     }
 
     async start() {
+      // The camera starts while the call's room is fetched: both take a moment.
+      const live = this.contactState === "active" && window.Open120Video;
+      const media = live ? window.Open120Video.getMedia({ facingMode: "user" }) : null;
+      if (media) media.catch(() => {}); // handled where it is awaited
       try {
         this.info = await getJson(callUrl(this.tab.id));
       } catch (error) {
+        if (media) media.then((stream) => stream.getTracks().forEach((t) => t.stop()), () => {});
         this.alert(error.message);
         this.render();
         return;
@@ -155,6 +160,7 @@
       this.restarts = this.info.ice_restarts || 0;
       this.els.citizen.textContent = C.citizenName(this.info.citizen || this.tab.contact.citizen, this.tab.id);
       if (this.contactState !== "active" || this.closed) {
+        if (media) media.then((stream) => stream.getTracks().forEach((t) => t.stop()), () => {});
         this.finish();
         return;
       }
@@ -164,7 +170,7 @@
         return;
       }
       try {
-        this.stream = await window.Open120Video.getMedia({ facingMode: "user" });
+        this.stream = await (media || window.Open120Video.getMedia({ facingMode: "user" }));
       } catch (error) {
         // Without my camera the citizen cannot see me, but I can still see them sign.
         this.stream = null;
