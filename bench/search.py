@@ -16,7 +16,15 @@ Quality
     - LIKE: SQL icontains of each whitespace-separated query word in title, question or
       answer; ranked by how many words match (ties: lower id);
     - previous: the substring search article_search used before knowledge.search
-      (weighted title/question/tags+synonyms/answer), copied here unchanged.
+      (weighted title/question/tags+synonyms/answer), copied here unchanged;
+    - Kiwi BM25: plain Okapi BM25 over Kiwi's content morphemes of title, question, answer
+      and tags (no dictionary, no synonyms);
+    - Kiwi+bigram BM25: the same plus each word's character bigrams.
+
+    Then the held-out set (--heldout test, the default; dev for tuning; none to skip): the
+    new articles of bench/data/kb_heldout_articles.jsonl loaded beside the demo's, and the
+    questions of bench/data/kb_heldout_questions.jsonl whose "split" is that half. The split
+    was made once, before any tuning; only the test half's figures are reported.
 
 Latency
     Generates 10,000 Korean articles by recombining the demo articles (district variants of
@@ -44,13 +52,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEMO = BASE_DIR / "knowledge" / "demo" / "articles.jsonl"
 EVAL = BASE_DIR / "bench" / "data" / "kb_eval.jsonl"
+# The held-out set (issue 14): new articles and citizens' questions, split dev/test once
+# (bench/data/kb_heldout_questions.jsonl, field "split"). Report the test half; tune on dev.
+HELDOUT_ARTICLES = BASE_DIR / "bench" / "data" / "kb_heldout_articles.jsonl"
+HELDOUT_QUESTIONS = BASE_DIR / "bench" / "data" / "kb_heldout_questions.jsonl"
 SQLITE_QUALITY = Path(tempfile.gettempdir()) / "kbbench.sqlite3"
 SQLITE_LATENCY = Path(tempfile.gettempdir()) / "kbbench-10k.sqlite3"
 PG_DB = "open120_kbbench"
@@ -176,6 +188,7 @@ def run_worker(kind: str, database_url: str, args) -> dict:
         [PYTHON, "manage.py", "migrate", "-v0", "--noinput"], cwd=BASE_DIR, env=env, check=True
     )
     command = [PYTHON, __file__, "--worker", kind, "--eval", args.eval]
+    command += ["--heldout", getattr(args, "heldout", "none")]
     command += ["--articles", str(args.articles)]
     process = subprocess.run(
         command, cwd=BASE_DIR, env=env, check=True, stdout=subprocess.PIPE, text=True
@@ -185,6 +198,15 @@ def run_worker(kind: str, database_url: str, args) -> dict:
             return json.loads(line[len(RESULT) :])
         print(line)
     raise SystemExit(f"worker {kind} printed no result")
+
+
+def _only(args, **changes):
+    return argparse.Namespace(**{**vars(args), **changes})
+
+
+def _heldout(args):
+    """The held-out half's questions, asked of the demo articles plus the held-out ones."""
+    return _only(args, eval=f"heldout:{args.heldout}")
 
 
 def sqlite_fresh(path: Path) -> str:
@@ -203,7 +225,7 @@ def print_quality(result: dict) -> None:
     print()
     print(
         f"Quality: {result['questions']} questions of {result['source']} against "
-        f"{result['articles']} demo articles (anonymous caller, SQLite)"
+        f"{result['articles']} published articles (anonymous caller, SQLite)"
     )
     header = f"{'kind':<14}{'n':>4}  " + "  ".join(f"{m:^22}" for m in methods)
     print(header)
@@ -217,7 +239,7 @@ def print_quality(result: dict) -> None:
     print(
         "mean ms/query  "
         + "  ".join(f"{result['ms'][m]:>10.2f}{'':12}" for m in methods)
-        + "  (in process, 40 articles)"
+        + f"  (in process, {result['articles']} articles)"
     )
 
 
@@ -262,6 +284,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worker", choices=["quality", "latency"])
     parser.add_argument("--eval", default=str(EVAL), help="JSONL questions, or 'dev'")
+    parser.add_argument(
+        "--heldout",
+        choices=["test", "dev", "none"],
+        default="test",
+        help="also measure the held-out set's half (new articles beside the demo's)",
+    )
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--quality-only", action="store_true")
     parser.add_argument("--latency-only", action="store_true")
@@ -278,8 +306,11 @@ def main() -> None:
 
     started = time.perf_counter()
     quality = latency = None
+    heldout = None
     if not args.latency_only:
-        quality = run_worker("quality", sqlite_fresh(SQLITE_QUALITY), args)
+        quality = run_worker("quality", sqlite_fresh(SQLITE_QUALITY), _only(args, heldout="none"))
+        if args.heldout != "none":
+            heldout = run_worker("quality", sqlite_fresh(SQLITE_QUALITY), _heldout(args))
     if not args.quality_only:
         latency = [run_worker("latency", sqlite_fresh(SQLITE_LATENCY), args)]
         latency[0]["database"] = "SQLite"
@@ -293,6 +324,8 @@ def main() -> None:
                 psql(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
     if quality:
         print_quality(quality)
+    if heldout:
+        print_quality(heldout)
     if latency:
         print_latency(latency)
     print(f"\nbench/search.py took {time.perf_counter() - started:.0f} s")
@@ -302,15 +335,26 @@ def main() -> None:
 
 
 def load_questions(source: str) -> list[dict]:
+    if source.startswith("heldout:"):
+        half = source.split(":", 1)[1]
+        return [q for q in _jsonl(HELDOUT_QUESTIONS) if q["split"] == half]
     if source == "dev":
         return [{"question": q, "external_id": e, "kind": k} for q, e, k in DEV_QUESTIONS]
     with open(source, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def demo_rows() -> list[dict]:
-    with open(DEMO, encoding="utf-8") as handle:
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def demo_rows(source: str = "") -> list[dict]:
+    """The demo articles, plus the held-out articles when the questions are held-out ones."""
+    rows = _jsonl(DEMO)
+    if source.startswith("heldout:"):
+        rows += _jsonl(HELDOUT_ARTICLES)
+    return rows
 
 
 def department_for(name: str):
@@ -375,6 +419,63 @@ def baseline_previous(query: str, articles: list) -> list[int]:
     return [a.pk for a, _ in scored[:TOP]]
 
 
+# --- plain BM25 baselines (the aim: the engine must beat them clearly on held-out questions) --
+_KIWI = None
+# Kiwi's tags kept as terms: nouns, verb and adjective stems, roots, foreign words, numbers.
+CONTENT_TAGS = ("NN", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG")
+
+
+def kiwi_terms(text: str) -> list[str]:
+    """Kiwi's content morphemes (a plain analysis: no dictionary, no synonyms)."""
+    global _KIWI
+    if _KIWI is None:
+        from kiwipiepy import Kiwi
+
+        _KIWI = Kiwi()
+    return [
+        token.form.lower() for token in _KIWI.tokenize(text) if token.tag.startswith(CONTENT_TAGS)
+    ]
+
+
+def kiwi_bigram_terms(text: str) -> list[str]:
+    """Kiwi's content morphemes plus the character bigrams of each word (spacing, typos)."""
+    bigrams = []
+    for word in re.findall(r"\w+", text.lower()):
+        bigrams += [f"#{word[i : i + 2]}" for i in range(len(word) - 1)] or [f"#{word}"]
+    return kiwi_terms(text) + bigrams
+
+
+def article_text(article) -> str:
+    return " ".join([article.title, article.question, article.answer, " ".join(article.tags or [])])
+
+
+class BM25:
+    """Okapi BM25 (k1 1.5, b 0.75) over ``analyse``'s terms, the whole text as one field."""
+
+    def __init__(self, documents: list[tuple[int, str]], analyse, k1=1.5, b=0.75) -> None:
+        from math import log
+
+        self.analyse, self.k1, self.b = analyse, k1, b
+        self.docs = [(pk, Counter(analyse(text))) for pk, text in documents]
+        self.lengths = {pk: sum(terms.values()) for pk, terms in self.docs}
+        self.average = sum(self.lengths.values()) / max(1, len(self.docs))
+        df = Counter(term for _, terms in self.docs for term in terms)
+        n = len(self.docs)
+        self.idf = {t: log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+    def search(self, query: str) -> list[int]:
+        terms = set(self.analyse(query))
+        scores = []
+        for pk, tf in self.docs:
+            norm = self.k1 * (1 - self.b + self.b * self.lengths[pk] / self.average)
+            score = sum(
+                self.idf[t] * tf[t] * (self.k1 + 1) / (tf[t] + norm) for t in terms if t in tf
+            )
+            if score > 0:
+                scores.append((-score, pk))
+        return [pk for _, pk in sorted(scores)[:TOP]]
+
+
 def metrics(ranks: list[int | None]) -> dict:
     n = len(ranks) or 1
     return {
@@ -390,7 +491,7 @@ def quality_worker(args) -> dict:
     from knowledge.services import article_save
     from tickets.services import category_get_or_create_path
 
-    rows = demo_rows()
+    rows = demo_rows(args.eval)
     for row in rows:
         article = article_save(
             external_id=row["external_id"],
@@ -411,9 +512,13 @@ def quality_worker(args) -> dict:
     questions = load_questions(args.eval)
     search(query="워밍업", limit=1)  # Kiwi and the index load outside the timings
 
+    kiwi_bm25 = BM25([(a.pk, article_text(a)) for a in published], kiwi_terms)
+    kiwi_bigram_bm25 = BM25([(a.pk, article_text(a)) for a in published], kiwi_bigram_terms)
     methods = {
         "LIKE any word": lambda q: baseline_like(q),
         "previous search": lambda q: baseline_previous(q, published),
+        "Kiwi BM25": kiwi_bm25.search,
+        "Kiwi+bigram BM25": kiwi_bigram_bm25.search,
         "knowledge.search": lambda q: [a.pk for a, _, _ in search(query=q, limit=TOP)],
     }
     ranks: dict[str, dict[str, list]] = {m: defaultdict(list) for m in methods}
@@ -430,8 +535,11 @@ def quality_worker(args) -> dict:
     counts = [("all", len(questions))] + [
         (k, sum(1 for q in questions if q["kind"] == k)) for k in kinds
     ]
+    source = "the built-in dev set" if args.eval == "dev" else Path(args.eval).name
+    if args.eval.startswith("heldout:"):
+        source = f"the held-out set's {args.eval.split(':', 1)[1]} half"
     return {
-        "source": "the built-in dev set" if args.eval == "dev" else Path(args.eval).name,
+        "source": source,
         "questions": len(questions),
         "articles": len(published),
         "methods": list(methods),
