@@ -26,9 +26,7 @@ from callcenter.services import notify, voice
 from callcenter.services.calls import CallError
 from callcenter.services.locking import row_locked
 from callcenter.services.presence import (
-    SYSTEM_PRESENCES,
-    agent_set_presence,
-    presence_follow_load,
+    presence_for_own_call,
 )
 from callcenter.services.routing import (
     RoutingError,
@@ -306,10 +304,7 @@ def callback_dial(*, callback: CallbackRequest, agent: Agent) -> Contact:
             data={"callback": callback.pk},
         )
         voice.call_back_dial(contact, agent, phone=str(callback.phone))
-        if agent.presence in SYSTEM_PRESENCES:
-            presence_follow_load(agent)
-        else:  # calling a citizen back from a break or signed out is work: busy
-            agent_set_presence(agent=agent, presence=Presence.BUSY, dispatch=False)
+        presence_for_own_call(agent)
         notify.publish_contact_assigned(contact)
         voice.publish_call(contact)
     return contact

@@ -206,22 +206,6 @@ def callback_contact_queue(request: CallbackRequest, *, language: str) -> Contac
 
 
 # --- What Twilio tells about the conference -----------------------------------------------
-def _leg_for(contact: Contact, *, call_sid: str, label: str) -> CallLeg | None:
-    """The party a callback names: by CallSid, else by the label we gave it
-    (``<role>-<leg id>``; the caller's is ``caller``)."""
-    legs = CallLeg.objects.filter(contact=contact)
-    if call_sid:
-        leg = legs.filter(call_sid=call_sid).first()
-        if leg is not None:
-            return leg
-    if label == "caller":
-        return legs.filter(role=Role.CALLER).order_by("-id").first()
-    _role, _sep, leg_id = label.rpartition("-")
-    if leg_id.isdigit():
-        return legs.filter(pk=int(leg_id)).first()
-    return None
-
-
 def call_conference_event(
     *, conference_name: str, conference_sid: str, event: str, call_sid: str = "", label: str = ""
 ) -> Contact | None:
@@ -242,20 +226,8 @@ def call_conference_event(
         if conference_sid and not call.conference_sid:
             call.conference_sid = conference_sid
             call.save(update_fields=["conference_sid"])
-        if event not in ("participant-join", "participant-leave"):
-            return contact
-        leg = _leg_for(contact, call_sid=call_sid, label=label)
-        if leg is None:
-            return contact
-        if call_sid and not leg.call_sid:
-            leg.call_sid = call_sid
-        now = timezone.now()
-        if event == "participant-join" and leg.state == CallLeg.State.DIALLING:
-            leg.state, leg.joined_at = CallLeg.State.JOINED, now
-        elif event == "participant-leave" and leg.state != CallLeg.State.LEFT:
-            leg.state, leg.left_at = CallLeg.State.LEFT, now
-        leg.save()
-        voice.publish_call(contact)
+        if voice.conference_party_event(contact, event=event, call_sid=call_sid, label=label):
+            voice.publish_call(contact)
     return contact
 
 

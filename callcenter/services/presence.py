@@ -239,3 +239,13 @@ def sockets_forget_stale() -> int:
     """Forget sockets no process has refreshed within the grace period (a process died)."""
     deleted, _by_model = SocketConnection.objects.filter(seen_at__lt=socket_cutoff()).delete()
     return deleted
+
+
+def presence_for_own_call(agent: Agent) -> None:
+    """The agent started a conversation themselves (dialled a call-back; a citizen opened
+    the video link they sent): their presence follows the load where the system set it,
+    and is busy from a break or signed out (calling a citizen back is work)."""
+    if agent.presence in SYSTEM_PRESENCES:
+        presence_follow_load(agent)
+    else:
+        agent_set_presence(agent=agent, presence=Presence.BUSY, dispatch=False)

@@ -104,21 +104,43 @@ def video_start(
     availability = video_availability()
     if not availability.available:
         raise VideoError(unavailable_message(availability.reason))
+    return video_queue_join(
+        name=name,
+        phone=phone,
+        language=language,
+        queue=availability.queue,
+        recording_consent=recording_consent,
+    )
+
+
+def video_queue_join(
+    *, name: str, phone: str, language: str, queue: Queue, recording_consent: bool = False
+) -> tuple[ChatSession, str, VideoCall]:
+    """The citizen, the queued video contact with its chat session, and its room (no
+    availability check: a call-back link's citizen may wait for their busy agent)."""
     with transaction.atomic():
         session, token = conversations.chat_start(
             name=name,
             phone=phone,
             language=language,
-            queue=availability.queue,
+            queue=queue,
             channel=Channel.VIDEO,
             contact_language=SIGN_LANGUAGE,
         )
-        video = VideoCall.objects.create(
-            contact_id=session.contact_id,
-            room=secrets.token_urlsafe(24),
-            recording_consent=bool(recording_consent and settings.VIDEO_RECORDING),
+        video = video_call_create(
+            contact_id=session.contact_id, recording_consent=recording_consent
         )
     return session, token, video
+
+
+def video_call_create(*, contact_id: int, recording_consent: bool = False) -> VideoCall:
+    """A video contact's call: a new signalling room; recording only where the city records
+    (``VIDEO_RECORDING``) and the citizen agreed."""
+    return VideoCall.objects.create(
+        contact_id=contact_id,
+        room=secrets.token_urlsafe(24),
+        recording_consent=bool(recording_consent and settings.VIDEO_RECORDING),
+    )
 
 
 def unavailable_message(reason: str) -> str:

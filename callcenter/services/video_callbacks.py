@@ -9,7 +9,6 @@ call waits in the video queue like any other, so the citizen is not lost. The ag
 records what came of the call-back as for a phone one.
 """
 
-import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -31,7 +30,6 @@ from callcenter.models import (
     Contact,
     ContactEvent,
     Language,
-    Presence,
     VideoCall,
 )
 from callcenter.services import conversations, notify
@@ -39,12 +37,17 @@ from callcenter.services.callbacks import CallbackError, CallbackForbidden
 from callcenter.services.locking import row_locked
 from callcenter.services.outbox import outbox_enqueue
 from callcenter.services.presence import (
-    SYSTEM_PRESENCES,
-    agent_set_presence,
-    presence_follow_load,
+    presence_for_own_call,
 )
 from callcenter.services.routing import callback_call_withdraw
-from callcenter.services.video import SIGN_LANGUAGE, VideoError, agent_is_signing, video_queue
+from callcenter.services.video import (
+    SIGN_LANGUAGE,
+    VideoError,
+    agent_is_signing,
+    video_call_create,
+    video_queue,
+    video_queue_join,
+)
 from channels_app.models import OutboundMessage
 
 LINK_SALT = "open120.video-callback"
@@ -206,13 +209,13 @@ def video_callback_start(
     token (once) and the room, as ``video_start``. VideoLinkError for a bad link."""
     claim = video_callback_link_read(token)
     with transaction.atomic():
-        callback = row_locked(video_callback_for_link(token))
-        if not _waiting(callback, claim):  # moved on while we waited for the lock
+        callback = CallbackRequest.objects.select_for_update().filter(pk=claim.callback_id).first()
+        if not _waiting(callback, claim):  # taken back, done, or moved on meanwhile
             raise _no_longer_waiting()
         agent = row_locked(Agent.objects.select_related("user").get(pk=claim.agent_id))
         queue = callback.queue or video_queue()
         _consent(callback.citizen, name.strip())
-        consent = bool(recording_consent and settings.VIDEO_RECORDING)
+        consent = recording_consent
         if _agent_free(agent):
             session, session_token, video = _answered_by(callback, agent, language, consent)
         else:
@@ -234,9 +237,7 @@ def _answered_by(
         answered_at=timezone.now(),
     )
     session_token = conversations.chat_session_continue(contact=contact, language=language)
-    video = VideoCall.objects.create(
-        contact=contact, room=secrets.token_urlsafe(24), recording_consent=consent
-    )
+    video = video_call_create(contact_id=contact.pk, recording_consent=consent)
     ContactEvent.objects.create(
         contact=contact,
         type=ContactEvent.Type.ACCEPTED,
@@ -244,10 +245,7 @@ def _answered_by(
         actor=agent.user,
         data={"callback": callback.pk},
     )
-    if agent.presence in SYSTEM_PRESENCES:
-        presence_follow_load(agent)
-    else:  # the citizen the agent invited is work, even from a break
-        agent_set_presence(agent=agent, presence=Presence.BUSY, dispatch=False)
+    presence_for_own_call(agent)
     notify.publish_contact_assigned(contact)
     return contact.session, session_token, video
 
@@ -257,19 +255,15 @@ def _queued(
 ) -> tuple[ChatSession, str, VideoCall]:
     if queue is None:
         raise VideoError(_("Sign-language video calls are not offered."))
-    session, session_token = conversations.chat_start(
+    session, session_token, video = video_queue_join(
         name=name.strip()[:80],
         phone=callback.phone.as_e164,
         language=language,
         queue=queue,
-        channel=Channel.VIDEO,
-        contact_language=SIGN_LANGUAGE,
+        recording_consent=consent,
     )
     # Written in this transaction with the contact: the queue entry names its call-back.
     ContactEvent.objects.filter(
         contact_id=session.contact_id, type=ContactEvent.Type.QUEUED
     ).update(data={"queue": queue.code, "callback": callback.pk})
-    video = VideoCall.objects.create(
-        contact_id=session.contact_id, room=secrets.token_urlsafe(24), recording_consent=consent
-    )
     return session, session_token, video

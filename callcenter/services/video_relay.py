@@ -239,16 +239,6 @@ def _video_contact_of(conference_name: str) -> Contact | None:
     return Contact.objects.filter(pk=int(contact_id), channel=Channel.VIDEO).first()
 
 
-def _leg_named(contact: Contact, *, call_sid: str, label: str) -> CallLeg | None:
-    legs = CallLeg.objects.filter(contact=contact)
-    if call_sid:
-        leg = legs.filter(call_sid=call_sid).first()
-        if leg is not None:
-            return leg
-    _role, _sep, leg_id = label.rpartition("-")
-    return legs.filter(pk=int(leg_id)).first() if leg_id.isdigit() else None
-
-
 def relay_conference_event(
     *, conference_name: str, conference_sid: str, event: str, call_sid: str = "", label: str = ""
 ) -> bool:
@@ -271,19 +261,9 @@ def relay_conference_event(
         elif event == "conference-end" and call.conference_sid == conference_sid:
             call.conference_sid = ""
             call.save(update_fields=["conference_sid"])
-        if event not in ("participant-join", "participant-leave"):
-            return True
-        leg = _leg_named(contact, call_sid=call_sid, label=label)
+        leg = voice.conference_party_event(contact, event=event, call_sid=call_sid, label=label)
         if leg is None:
             return True
-        if call_sid and not leg.call_sid:
-            leg.call_sid = call_sid
-        now = timezone.now()
-        if event == "participant-join" and leg.state == CallLeg.State.DIALLING:
-            leg.state, leg.joined_at = CallLeg.State.JOINED, now
-        elif event == "participant-leave" and leg.state != CallLeg.State.LEFT:
-            leg.state, leg.left_at = CallLeg.State.LEFT, now
-        leg.save()
         if leg.role == Role.RELAY and leg.state == CallLeg.State.LEFT:
             _relay_close(contact, by="party")
         voice.publish_call(contact)

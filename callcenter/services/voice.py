@@ -118,6 +118,44 @@ def agent_leg_add(
     )
 
 
+def conference_leg_for(contact: Contact, *, call_sid: str, label: str) -> CallLeg | None:
+    """The party a conference callback names: by CallSid, else by the label we gave it
+    (``<role>-<leg id>``; a caller's is ``caller``)."""
+    legs = CallLeg.objects.filter(contact=contact)
+    if call_sid:
+        leg = legs.filter(call_sid=call_sid).first()
+        if leg is not None:
+            return leg
+    if label == "caller":
+        return legs.filter(role=CallLeg.Role.CALLER).order_by("-id").first()
+    _role, _sep, leg_id = label.rpartition("-")
+    if leg_id.isdigit():
+        return legs.filter(pk=int(leg_id)).first()
+    return None
+
+
+def conference_party_event(
+    contact: Contact, *, event: str, call_sid: str, label: str
+) -> CallLeg | None:
+    """A ``participant-join``/``-leave`` callback moves the party's leg forward (a party that
+    left never rejoins by a late join); the leg, or None for another event or no such leg.
+    Called inside the caller's transaction, with the call's row locked."""
+    if event not in ("participant-join", "participant-leave"):
+        return None
+    leg = conference_leg_for(contact, call_sid=call_sid, label=label)
+    if leg is None:
+        return None
+    if call_sid and not leg.call_sid:
+        leg.call_sid = call_sid
+    now = timezone.now()
+    if event == "participant-join" and leg.state == CallLeg.State.DIALLING:
+        leg.state, leg.joined_at = CallLeg.State.JOINED, now
+    elif event == "participant-leave" and leg.state != CallLeg.State.LEFT:
+        leg.state, leg.left_at = CallLeg.State.LEFT, now
+    leg.save()
+    return leg
+
+
 def leg_remove(leg: CallLeg) -> None:
     """Take a party out of the conference (their call ends); the leg is gone at once for
     the console, and Twilio's callback confirms it."""

@@ -55,7 +55,9 @@
       this.remoteVideo = options.remoteVideo || null;
       this.state = "idle";
       this.pc = null;
-      this.gen = 0;
+      // The agent's connections are numbered from a random start, so a console reloaded
+      // mid-call never reuses the number of the connection the citizen still holds.
+      this.gen = this.role === "agent" ? Math.floor(Math.random() * 2 ** 30) : -1;
       this.remoteStream = null;
       this.connectedAt = null;
       this.connectedWallAt = null;

@@ -175,6 +175,14 @@ async def test_a_citizen_and_a_signing_agent_see_each_other_then_one_hangs_up(
         width, before, after = await frames_advance(citizen, "#video-remote")
         assert after > before
 
+        # The agent's console reloaded mid-call comes back to the call within moments (a
+        # fresh connection, never mistaken for the one the citizen still holds).
+        await agent.reload()
+        await agent.wait_for_function(CONNECTED, timeout=5_000)
+        await citizen.wait_for_function(CONNECTED, timeout=5_000)
+        width, before, after = await frames_advance(agent, ".js-video-remote")
+        assert after > before
+
         if who_hangs_up == "citizen":
             await citizen.click("#video-hangup")
             await citizen.click("#video-confirm-end-yes")

@@ -424,6 +424,10 @@
     }
 
     destroy() {
+      if (this.tab.relay) {
+        this.tab.relay.destroy();
+        this.tab.relay = null;
+      }
       this.closed = true;
       window.clearInterval(this.timer);
       this.stopRecording();
@@ -433,5 +437,8 @@
     }
   }
 
-  C.attachVideo = (tab) => { tab.video = new VideoPanel(tab); };
+  C.attachVideo = (tab) => {
+    tab.video = new VideoPanel(tab);
+    if (C.videoRelay) C.videoRelay.attach(tab);
+  };
 })(window.Open120Console = window.Open120Console || {});

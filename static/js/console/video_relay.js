@@ -158,16 +158,7 @@
   }
 
   function blockFor(tab) {
-    if (!tab.relay) {
-      tab.relay = new RelayBlock(tab);
-      // The tab's own teardown (tab.js) destroys its video panel: the block goes with it.
-      const video = tab.video;
-      if (video && typeof video.destroy === "function" && !video.relayWrapped) {
-        const destroy = video.destroy.bind(video);
-        video.destroy = () => { if (tab.relay) { tab.relay.destroy(); tab.relay = null; } destroy(); };
-        video.relayWrapped = true;
-      }
-    }
+    if (!tab.relay) tab.relay = new RelayBlock(tab); // video.js destroys it with the panel
     return tab.relay;
   }
 
@@ -271,13 +262,12 @@
     } catch (e) { /* no relay to show */ }
   }
 
-  const attachVideo = C.attachVideo;
-  if (attachVideo) {
-    C.attachVideo = function attachVideoWithRelay(tab) {
-      attachVideo(tab);
+  // video.js: open() from its relay button; attach() when a video tab opens (a relay still
+  // on the line after a reload comes back).
+  C.videoRelay = {
+    open,
+    attach(tab) {
       if (tab.contact.state === "active") restore(tab);
-    };
-  }
-
-  C.videoRelay = { open };
+    },
+  };
 })(window.Open120Console = window.Open120Console || {});
