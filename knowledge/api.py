@@ -8,12 +8,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.models import Contact
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required, user_roles
-from knowledge.models import Article
-from knowledge.selectors import article_result, article_search
-from knowledge.services import article_use_record, search_query_log
+from knowledge.models import Article, ArticleChoice
+from knowledge.selectors import article_result, article_search_hits
+from knowledge.services import article_choice_record, article_use_record, search_query_log
 
 MAX_LIMIT = 20
 STAFF = {AGENT, SUPERVISOR, OFFICER, ADMINISTRATOR}
+CHOICE_SOURCES = {ArticleChoice.Source.SEARCH, ArticleChoice.Source.SUGGESTION}
 
 
 @require_GET
@@ -30,15 +31,20 @@ def search(request: HttpRequest) -> JsonResponse:
     if len(query) > 200:
         return JsonResponse({"error": "q is limited to 200 characters"}, status=400)
     staff = bool(user_roles(request.user) & STAFF)
-    results = article_search(
+    hits = article_search_hits(
         query=query, limit=limit, category=request.GET.get("category", ""), staff=staff
     )
     if query:
-        search_query_log(query=query, results=len(results), staff=staff)
+        search_query_log(
+            query=query, results=len(hits), staff=staff, weak=bool(hits) and hits[0].weak
+        )
     return JsonResponse(
         {
             "query": query,
-            "results": [article_result(a, score, snip, staff=staff) for a, score, snip in results],
+            "results": [
+                article_result(hit.article, hit.score, hit.snippet, staff=staff, why=hit.why)
+                for hit in hits
+            ],
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         },
         json_dumps_params={"ensure_ascii": False},
@@ -56,5 +62,14 @@ def article_use(request: HttpRequest, article_id: int) -> JsonResponse:
         if not raw.isdigit():
             return JsonResponse({"error": "contact_id must be a number"}, status=400)
         contact = get_object_or_404(Contact, pk=int(raw))
+    # The query that listed the article, if any: its words become evidence for the article.
+    query = request.POST.get("query", "").strip()
+    source = request.POST.get("source", "")
+    if len(query) > 200:
+        return JsonResponse({"error": "query is limited to 200 characters"}, status=400)
+    if (query or source) and source not in CHOICE_SOURCES:
+        return JsonResponse({"error": "source must be 'search' or 'suggestion'"}, status=400)
     use = article_use_record(article=article, user=request.user, contact=contact)
+    if query:
+        article_choice_record(article=article, query=query, source=source, user=request.user)
     return JsonResponse({"id": use.pk, "uses": article.uses.count()}, status=201)

@@ -176,6 +176,9 @@ class SearchQueryLog(models.Model):
     query = models.CharField(max_length=200)
     results = models.PositiveIntegerField()
     staff = models.BooleanField(default=False)
+    # The best result matched none of the asker's own words (only a similar word, a
+    # spelling guess or shared syllables): the report counts it as not answered well.
+    weak = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -183,6 +186,35 @@ class SearchQueryLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query} ({self.results})"
+
+
+class ArticleChoice(models.Model):
+    """Someone chose an article for a query: an agent inserted it after a search or a
+    suggestion, or a citizen marked it helpful after searching the FAQ. The query's terms
+    become evidence for the article in the search (knowledge.search.learned)."""
+
+    class Source(models.TextChoices):
+        SEARCH = "search", _("Agent inserted it after a search")
+        SUGGESTION = "suggestion", _("Agent inserted a suggestion")
+        HELPFUL = "helpful", _("Citizen found it helpful after a search")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="choices")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who chose, for "never from a single user in bulk": "user:<id>" or "session:<hash>".
+    chooser = models.CharField(max_length=80)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    query = models.CharField(max_length=200)  # registration numbers masked
+    terms = models.JSONField(default=list)  # the query's analysed terms
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["article", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.query} → {self.article_id}"
 
 
 class ArticleReview(models.Model):

@@ -3,7 +3,7 @@
 from callcenter.models import Message
 from callcenter.pii import mask_registration_numbers
 from knowledge.models import Article
-from knowledge.search import search
+from knowledge.search import SearchHit, search, search_hits
 
 
 def article_search(
@@ -14,6 +14,14 @@ def article_search(
     Korean-aware (morphemes, spacing, synonyms, small typos): see ``knowledge.search``.
     """
     return search(query=query, limit=limit, category=category, staff=staff)
+
+
+def article_search_hits(
+    *, query: str, limit: int = 5, category: str = "", staff: bool = False
+) -> list[SearchHit]:
+    """Like :func:`article_search`, each result also saying why it matched (``hit.why``) and
+    whether the match is weak (``hit.weak``: none of the asker's own words)."""
+    return search_hits(query=query, limit=limit, category=category, staff=staff)
 
 
 SUGGESTION_COUNT = 3
@@ -30,12 +38,21 @@ def suggestions_for_contact(contact_id: int) -> tuple[str, list[dict]]:
     query = mask_registration_numbers(" ".join(reversed(texts)))[-200:]
     if not query.strip():
         return "", []
-    results = article_search(query=query, limit=SUGGESTION_COUNT, staff=True)
-    return query, [article_result(a, score, snip, staff=True) for a, score, snip in results]
+    hits = article_search_hits(query=query, limit=SUGGESTION_COUNT, staff=True)
+    return query, [
+        article_result(hit.article, hit.score, hit.snippet, staff=True, why=hit.why) for hit in hits
+    ]
 
 
-def article_result(article: Article, score: float, snip: str, *, staff: bool) -> dict:
-    """One search result as the API and the console's suggestions show it."""
+NO_REASON = {"terms": [], "similar": [], "translated": [], "corrected": [], "learned": 0}
+
+
+def article_result(
+    article: Article, score: float, snip: str, *, staff: bool, why: dict | None = None
+) -> dict:
+    """One search result as the API and the console's suggestions show it; ``why`` says
+    what it matched (the caller's words, similar or translated words, corrected spelling,
+    how many agents and citizens chose it for these words)."""
     return {
         "id": article.pk,
         "external_id": article.external_id,
@@ -46,4 +63,5 @@ def article_result(article: Article, score: float, snip: str, *, staff: bool) ->
         "needs_review": article.needs_review,
         "url": f"/faq/{article.pk}/",
         "answer": article.answer if staff else None,
+        "why": why or NO_REASON,
     }

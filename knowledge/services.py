@@ -1,5 +1,7 @@
 """Writes for the knowledge base. Every change of an article records a version."""
 
+import hashlib
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -8,18 +10,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.models import Contact, User
-from callcenter.pii import mask_registration_numbers
+from callcenter.pii import find_registration_numbers, mask_registration_numbers
 from callcenter.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, user_roles
 from knowledge.models import (
     Article,
+    ArticleChoice,
     ArticleFeedback,
     ArticleReview,
     ArticleUse,
     ArticleVersion,
     SearchQueryLog,
 )
-from knowledge.search import search_document_update
+from knowledge.search import query_terms, search_document_update
+from knowledge.search.learned import learned_changed
 from tickets.models import Category, Department
+
+logger = logging.getLogger(__name__)
 
 # Published answers are checked again after this many days ("검토 필요" once past due).
 REVIEW_EVERY_DAYS = 180
@@ -271,9 +277,71 @@ def article_use_record(
     return ArticleUse.objects.create(article=article, contact=contact, user=user)
 
 
-def search_query_log(*, query: str, results: int, staff: bool) -> SearchQueryLog:
-    """Remember a search (the report's "looked for in vain"), registration numbers masked:
-    citizens paste them into the FAQ search box too."""
+def search_query_log(
+    *, query: str, results: int, staff: bool, weak: bool = False
+) -> SearchQueryLog:
+    """Remember a search (the report's questions with no good answer), registration numbers
+    masked: citizens paste them into the FAQ search box too. ``weak``: the best result
+    matched none of the asker's own words."""
     return SearchQueryLog.objects.create(
-        query=mask_registration_numbers(query)[:200], results=results, staff=staff
+        query=mask_registration_numbers(query)[:200], results=results, staff=staff, weak=weak
     )
+
+
+def _without_registration_numbers(text: str) -> str:
+    """``text`` with its registration numbers cut out: not even a birth date becomes a term."""
+    parts, position = [], 0
+    for number in find_registration_numbers(text):
+        parts += [text[position : number.start], " "]
+        position = number.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def article_choice_record(
+    *,
+    article: Article,
+    query: str,
+    source: str,
+    user: User | None = None,
+    session_key: str = "",
+) -> ArticleChoice | None:
+    """Someone chose ``article`` for ``query``: an agent inserted it (``user``), or a citizen
+    found it helpful (``session_key``). The query's terms become evidence for the article
+    (knowledge.search.learned). Nothing is stored for a query without words."""
+    if source not in ArticleChoice.Source.values:
+        raise ValueError(f"unknown source {source!r}")
+    if user is not None and user.is_authenticated:
+        chooser = f"user:{user.pk}"
+    elif session_key:
+        chooser = "session:" + hashlib.sha256(session_key.encode()).hexdigest()
+    else:
+        raise ValueError("a choice needs a user or a session")
+    query = (query or "").strip()[:200]
+    terms = query_terms(_without_registration_numbers(query)) if query else []
+    if not terms:
+        return None
+    choice = ArticleChoice.objects.create(
+        article=article,
+        user=user if chooser.startswith("user:") else None,
+        chooser=chooser,
+        source=source,
+        query=mask_registration_numbers(query),
+        terms=terms,
+    )
+    learned_changed()
+    return choice
+
+
+def article_choices_reset(*, article: Article, user: User) -> int:
+    """A knowledge manager drops what the search learned for ``article``; returns how many
+    choices were deleted."""
+    deleted, _by_model = ArticleChoice.objects.filter(article=article).delete()
+    logger.info(
+        "knowledge: %s reset the learned evidence of article %s (%d choices)",
+        user,
+        article.pk,
+        deleted,
+    )
+    learned_changed()
+    return deleted

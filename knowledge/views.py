@@ -1,6 +1,7 @@
 """Knowledge base pages: the staff workspace (write, review, history) and the public FAQ."""
 
 import difflib
+from datetime import timedelta
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -17,8 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from callcenter.roles import ADMINISTRATOR, AGENT, OFFICER, SUPERVISOR, role_required
 from knowledge import services
-from knowledge.models import Article, ArticleVersion, SearchQueryLog
-from knowledge.selectors import article_search
+from knowledge.models import Article, ArticleChoice, ArticleVersion
+from knowledge.reports import unanswered_question_groups
+from knowledge.search.learned import learned_for_article
+from knowledge.selectors import article_search, article_search_hits
 from tickets.forms import CategoryChoiceField
 from tickets.models import Category, Department
 
@@ -111,6 +114,9 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
             "tags": ", ".join(content.tags),
             "synonyms": ", ".join(content.synonyms),
         }
+    else:
+        # "Write a new article" from the report's unanswered questions.
+        initial = {"question": request.GET.get("question", "")[:500]}
     form = ArticleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -150,6 +156,7 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
             "reviews": article.reviews.select_related("user")[:20],
             "can_publish": services.user_can_publish(request.user, article),
             "uses": article.uses.count(),
+            "learned": learned_for_article(article.pk),
         },
     )
 
@@ -239,10 +246,20 @@ def article_diff(request: HttpRequest, article_id: int) -> HttpResponse:
     )
 
 
+REPORT_PERIODS = (7, 30, 90)
+
+
 @role_required(SUPERVISOR, ADMINISTRATOR)
 @require_GET
 def knowledge_report(request: HttpRequest) -> HttpResponse:
-    """What agents use, what they never use, what is stale, and what citizens look for in vain."""
+    """What agents use, what they never use, what is stale, and the questions with no good
+    answer over the last 7, 30 or 90 days (``?days=``), grouped by need."""
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 0
+    if days not in REPORT_PERIODS:
+        return HttpResponse(_("The period is 7, 30 or 90 days."), status=400)
     published = Article.objects.filter(status=Article.Status.PUBLISHED)
     return render(
         request,
@@ -257,10 +274,9 @@ def knowledge_report(request: HttpRequest) -> HttpResponse:
             )
             .filter(Q(yes__gt=0) | Q(no__gt=0))
             .order_by("-no")[:15],
-            "gaps": SearchQueryLog.objects.filter(results=0)
-            .values("query")
-            .annotate(n=Count("id"))
-            .order_by("-n")[:30],
+            "days": days,
+            "periods": REPORT_PERIODS,
+            "unanswered": unanswered_question_groups(since=timezone.now() - timedelta(days=days)),
         },
     )
 
@@ -273,14 +289,28 @@ def faq_index(request: HttpRequest) -> HttpResponse:
     published = Article.objects.filter(status=Article.Status.PUBLISHED, language="ko")
     results = []
     if query:
-        results = [a for a, _score, _snip in article_search(query=query, limit=20, staff=False)]
-        services.search_query_log(query=query, results=len(results), staff=False)
+        hits = article_search_hits(query=query, limit=20, staff=False)
+        services.search_query_log(
+            query=query, results=len(hits), staff=False, weak=bool(hits) and hits[0].weak
+        )
+        # A result found only through similar or English words says so: the citizen's
+        # own words are not in it.
+        results = [
+            {
+                "article": hit.article,
+                "snippet": hit.snippet,
+                "similar": not hit.why["terms"]
+                and bool(hit.why["similar"] or hit.why["translated"]),
+            }
+            for hit in hits
+        ]
     elif category_code:
-        results = list(
-            published.filter(
+        results = [
+            {"article": article, "snippet": "", "similar": False}
+            for article in published.filter(
                 Q(category__code=category_code) | Q(category__parent__code=category_code)
             ).order_by("title")
-        )
+        ]
     roots = (
         Category.objects.filter(parent=None, is_public=True)
         .prefetch_related("children")
@@ -308,7 +338,13 @@ def faq_article(request: HttpRequest, article_id: int) -> HttpResponse:
     return render(
         request,
         "knowledge/faq_article.html",
-        {"article": article, "shown": translation or article, "related": related},
+        {
+            "article": article,
+            "shown": translation or article,
+            "related": related,
+            # The search that led here: a "yes, helpful" teaches the search these words.
+            "query": request.GET.get("q", "").strip()[:200],
+        },
     )
 
 
@@ -319,5 +355,15 @@ def faq_helpful(request: HttpRequest, article_id: int) -> HttpResponse:
     if answer not in ("yes", "no"):
         return HttpResponse(_("Answer yes or no."), status=400)
     services.article_feedback(article=article, helpful=answer == "yes")
+    query = request.POST.get("q", "").strip()[:200]
+    if answer == "yes" and query:
+        if not request.session.session_key:
+            request.session.save()  # a citizen without a session counts as one chooser too
+        services.article_choice_record(
+            article=article,
+            query=query,
+            source=ArticleChoice.Source.HELPFUL,
+            session_key=request.session.session_key,
+        )
     messages.success(request, _("Thank you for your feedback."))
     return redirect("faq-article", article_id=article.pk)

@@ -25,6 +25,17 @@ Ranking
     its synonyms, or half of the query's bigrams. The public sees published articles, staff
     also drafts and reviews, nobody archived ones; the database has the last word on that.
 
+Generalising (issue 14; each can be switched off in ``analysis.FEATURES`` to measure it)
+    - similar words (``expansion``): each query morpheme brings up to four of its CoNg
+      neighbours that the index has (쓰레기 → 폐기물), weighted by similarity; they rank,
+      but never make a document match on their own;
+    - English (``expansion`` + ``glossary_en.tsv``): English words and phrases become the
+      Korean terms of the city glossary and count as the caller's own words;
+    - learned evidence (``learned``): what agents and citizens chose for these words.
+    Every result says why it matched (:class:`SearchHit.why`): the caller's words it has,
+    the similar, translated and corrected words it was found through, and how many people
+    chose it for these words.
+
 Freshness
     Every write bumps a token in Django's cache; the index also compares the row counts
     and the latest ``updated_at`` of articles and documents at most once per
@@ -39,15 +50,25 @@ from knowledge.search.documents import (
     search_index_rebuild,
 )
 from knowledge.search.index import search_index_reset
-from knowledge.search.query import category_ids_for, search, snippet
+from knowledge.search.query import (
+    SearchHit,
+    category_ids_for,
+    query_terms,
+    search,
+    search_hits,
+    snippet,
+)
 
 __all__ = [
     "ANALYZER_VERSION",
+    "SearchHit",
     "analyse_article",
     "analyse_articles",
     "category_ids_for",
     "kiwi",
+    "query_terms",
     "search",
+    "search_hits",
     "search_document_update",
     "search_documents_write",
     "search_index_rebuild",

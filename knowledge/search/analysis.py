@@ -33,8 +33,21 @@ TYPO_WEIGHT = 0.8  # a corrected word counts a little less than the word itself
 SPLIT_WEIGHT = 0.8  # the known parts of an unknown compound (전화번호 → 전화, 번호)
 EXPANSION_WEIGHT = 0.3  # title words of an article whose synonym the query used
 SYNONYM_BONUS = 2.0  # × idf of the synonym phrase, for the article(s) that carry it
+# Semantic expansion (knowledge.search.expansion): Kiwi's CoNg neighbours of a query word
+# that the index has, each weighted SIMILAR_WEIGHT × its cosine similarity.
+SIMILAR_WEIGHT = 0.6
+SIMILAR_MIN = 0.55  # below this cosine a neighbour is more often unrelated than related
+SIMILAR_PER_WORD = 4
+SIMILAR_SPLIT = 0.5  # n neighbours of one word get 1 / n ** SIMILAR_SPLIT of its weight each
+SIMILAR_TOP = 30  # neighbours asked of Kiwi per word (most are not in the index)
+GLOSSARY_WEIGHT = 1.0  # an English word's Korean terms count as the caller's own words
+LEARNED_WEIGHT = 2.0  # × knowledge.search.learned evidence (capped at 8 per article)
 MIN_NGRAM_COVERAGE = 0.5  # without a matching word, half the query's bigrams must match
 MAX_QUERY_CHARS = 200
+
+# What the engine adds to plain BM25F; all off is the engine as it was before issue 14
+# (bench/search.py switches them to measure each one).
+FEATURES = {"similar": True, "glossary": True, "learned": True}
 MAX_SYNONYM_CHARS = 24
 
 # Analysis.
@@ -101,6 +114,7 @@ def bigrams(text: str) -> list[str]:
 class Morpheme:
     term: str
     noun: bool  # nouns, compounds, numbers, foreign words (stems are not highlighted)
+    tag: str = ""  # Kiwi's tag of a single morpheme ("NNG", "VV"…); "" for a compound
 
 
 def _morphemes(tokens: Sequence[Any]) -> list[Morpheme]:
@@ -112,7 +126,7 @@ def _morphemes(tokens: Sequence[Any]) -> list[Morpheme]:
     def close_run() -> None:
         for i in range(len(run)):
             for j in range(i + 2, min(len(run), i + MAX_COMPOUND_PARTS) + 1):
-                out.append(Morpheme("".join(run[i:j]), True))
+                out.append(Morpheme("".join(run[i:j]), True, ""))
         run.clear()
 
     for token in tokens:
@@ -128,7 +142,7 @@ def _morphemes(tokens: Sequence[Any]) -> list[Morpheme]:
         elif run:
             close_run()
         if tag in CONTENT_TAGS and not (tag in STEM_TAGS and form in STOP_STEMS):
-            out.append(Morpheme(form, tag in NOUN_TAGS))
+            out.append(Morpheme(form, tag in NOUN_TAGS, tag))
     close_run()
     return out
 

@@ -71,10 +71,10 @@
       }, 400);
     },
 
-    // Pushed by the server after citizen messages; shown only while the agent is not
-    // searching by hand.
-    showSuggestions(results) {
-      if (!this.els.kbInput.value.trim()) this.renderKb(results, t("kbSuggested"));
+    // Pushed by the server after citizen messages (with the query it searched for); shown
+    // only while the agent is not searching by hand.
+    showSuggestions(results, query) {
+      if (!this.els.kbInput.value.trim()) this.renderKb(results, t("kbSuggested"), { query: query || "", source: "suggestion" });
     },
 
     async kbSearch(query, auto) {
@@ -85,13 +85,17 @@
         const data = await response.json();
         if (seq !== this.kbSeq) return; // a newer search answered first
         if (!response.ok) throw new Error(data.error || String(response.status));
-        this.renderKb(data.results || [], auto ? t("kbSuggested") : t("kbResults", { q: query }));
+        const origin = { query: data.query || query, source: auto ? "suggestion" : "search" };
+        this.renderKb(data.results || [], auto ? t("kbSuggested") : t("kbResults", { q: query }), origin);
       } catch (e) {
         if (seq === this.kbSeq) this.els.kbCaption.textContent = t("kbFailed");
       }
     },
 
-    renderKb(results, caption) {
+    // origin: the query that produced the list and how ("search" typed by the agent,
+    // "suggestion" from the citizen's words); sent along when an article is inserted.
+    renderKb(results, caption, origin) {
+      this.kbOrigin = origin || null;
       const list = this.els.kbResults;
       list.textContent = "";
       this.els.kbCaption.textContent = results.length ? caption : `${caption} — ${t("kbNone")}`;
@@ -104,13 +108,21 @@
       if (article.status !== "published") badges.append(el("span", { class: "badge text-bg-secondary me-1", text: t("draft") }));
       const snippet = el("div", { class: "kb-snippet" });
       snippet.append(safeSnippet(article.snippet));
+      // Why it matched, besides the highlighted words: "비슷한 말: 쓰레기 → 폐기물" and the like.
+      const why = article.why || {};
+      const reasons = el("div", { class: "d-flex flex-wrap gap-1 mb-1" });
+      const pairs = (list) => (list || []).map((pair) => `${pair.word} → ${pair.term}`).join(", ");
+      for (const [key, list] of [["kbWhySimilar", why.similar], ["kbWhyTranslated", why.translated], ["kbWhyCorrected", why.corrected]]) {
+        if (list && list.length) reasons.append(el("span", { class: "badge text-bg-light border fw-normal text-wrap text-start", text: t(key, { pairs: pairs(list) }) }));
+      }
+      if (why.learned > 0) reasons.append(el("span", { class: "badge text-bg-info fw-normal", text: t("kbWhyLearned", { n: why.learned }) }));
       const insert = el("button", {
         type: "button", class: "btn btn-sm btn-outline-primary",
         "aria-label": t("insertLabel", { title: article.title }),
       }, el("i", { class: "bi bi-box-arrow-in-down-left", "aria-hidden": "true" }), ` ${t("insert")}`);
       insert.disabled = !article.answer;
       insert.addEventListener("click", () => this.useArticle(article));
-      return el("li", {}, el("div", {}, el("span", { class: "kb-title", text: article.title }), badges), snippet, insert);
+      return el("li", {}, el("div", {}, el("span", { class: "kb-title", text: article.title }), badges), reasons.childElementCount ? reasons : null, snippet, insert);
     },
 
     useArticle(article) {
@@ -118,7 +130,9 @@
       // The ticket's "answer given" records what the citizen was told, in wrap-up too.
       this.fillAnswerGiven(text);
       if (!this.isWrapup() || this.els.note.checked) this.insertText(text);
-      C.postForm(C.urlFor(C.cfg.kbUseUrl, article.id), { contact_id: String(this.id) }).catch(() => {});
+      const fields = { contact_id: String(this.id) };
+      if (this.kbOrigin && this.kbOrigin.query) Object.assign(fields, { query: this.kbOrigin.query.slice(0, 200), source: this.kbOrigin.source });
+      C.postForm(C.urlFor(C.cfg.kbUseUrl, article.id), fields).catch(() => {});
     },
 
     fillAnswerGiven(text) {

@@ -65,7 +65,7 @@
     "chat.ended": (f) => { const tab = tabOf(f); if (tab) tab.setState("wrapup"); },
     history: (f) => { const tab = tabOf(f); if (tab) tab.onHistory(f.messages || []); },
     "queues.updated": (f) => showQueues(f.queues),
-    "knowledge.suggestions": (f) => { const tab = tabOf(f); if (tab) tab.showSuggestions(f.results || []); },
+    "knowledge.suggestions": (f) => { const tab = tabOf(f); if (tab) tab.showSuggestions(f.results || [], f.query || ""); },
     // Shown by softphone.js: the call's parties, also for a colleague consulted before a transfer.
     "call.updated": (f) => C.onCallUpdated(f),
     // Shown by ticket_notices.js.
