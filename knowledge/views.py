@@ -299,14 +299,19 @@ def faq_index(request: HttpRequest) -> HttpResponse:
             {
                 "article": hit.article,
                 "snippet": hit.snippet,
-                "similar": not hit.why["terms"]
-                and bool(hit.why["similar"] or hit.why["translated"]),
+                "found_through": ""
+                if hit.why["terms"]
+                else "translated"
+                if hit.why["translated"]
+                else "similar"
+                if hit.why["similar"]
+                else "",
             }
             for hit in hits
         ]
     elif category_code:
         results = [
-            {"article": article, "snippet": "", "similar": False}
+            {"article": article, "snippet": "", "found_through": ""}
             for article in published.filter(
                 Q(category__code=category_code) | Q(category__parent__code=category_code)
             ).order_by("title")
