@@ -41,7 +41,7 @@ SIMILAR_PER_WORD = 4
 SIMILAR_SPLIT = 0.5  # n neighbours of one word get 1 / n ** SIMILAR_SPLIT of its weight each
 SIMILAR_TOP = 30  # neighbours asked of Kiwi per word (most are not in the index)
 GLOSSARY_WEIGHT = 1.0  # an English word's Korean terms count as the caller's own words
-LEARNED_WEIGHT = 2.0  # × knowledge.search.learned evidence (capped at 8 per article)
+LEARNED_WEIGHT = 8.0  # × learned evidence (a weighted mean over the query's words, ≤ 4)
 MIN_NGRAM_COVERAGE = 0.5  # without a matching word, half the query's bigrams must match
 MAX_QUERY_CHARS = 200
 

@@ -60,6 +60,7 @@ SOURCE_WEIGHTS = {
     ArticleChoice.Source.SUGGESTION.value: 1.0,
     ArticleChoice.Source.HELPFUL.value: 0.5,
 }
+MIN_COVERAGE = 0.4  # weighted share of a query's words that must carry the evidence
 PAIR_CAP = 4.0  # evidence of one (term, article): about four fresh choosers
 ARTICLE_CAP = 8.0  # evidence of one article for one whole query
 CHECK_SECONDS = 1.0  # how often the row count and latest id are compared
@@ -293,21 +294,37 @@ def learned_reset() -> None:
     _learned.reset()
 
 
-def evidence_for(terms: list[str]) -> dict[int, tuple[float, int]]:
+def evidence_for(
+    terms: list[str], weights: dict[str, float] | None = None
+) -> dict[int, tuple[float, int]]:
     """Article id → (evidence, distinct choosers) for a query's analysed terms: the sum of
     its terms' evidence (capped at ``ARTICLE_CAP``) and how many people chose the article
-    for at least one of them. Articles without evidence are left out."""
+    for at least one of them. Articles without evidence are left out.
+
+    With ``weights`` (term → how specific it is, e.g. its idf in the index) the evidence is
+    the weighted mean over all of the query's terms instead: a question asked in the words
+    people chose counts fully, one sharing a common word (신청, 방법) with them hardly."""
     evidence = _learned.table().evidence
+    terms = list(dict.fromkeys(terms))
     scores: dict[int, float] = {}
-    choosers: dict[int, frozenset[int]] = {}
-    for term in dict.fromkeys(terms):
+    choosers: dict[int, set[int]] = {}
+    for term in terms:
+        weight = 1.0 if weights is None else weights.get(term, 0.0)
         for article_id, (score, who) in evidence.get(term, {}).items():
-            if article_id in scores:
-                scores[article_id] += score
-                choosers[article_id] = choosers[article_id] | who
-            else:
-                scores[article_id], choosers[article_id] = score, who
-    return {pk: (min(s, ARTICLE_CAP), len(choosers[pk])) for pk, s in scores.items()}
+            scores[article_id] = scores.get(article_id, 0.0) + weight * score
+            choosers.setdefault(article_id, set()).update(who)
+    if weights is None:
+        return {pk: (min(s, ARTICLE_CAP), len(choosers[pk])) for pk, s in scores.items()}
+    total = sum(weights.get(term, 0.0) for term in terms) or 1.0
+    covered: dict[int, float] = {}
+    for term in terms:
+        for article_id in evidence.get(term, {}):
+            covered[article_id] = covered.get(article_id, 0.0) + weights.get(term, 0.0)
+    return {
+        pk: (min(s / total, PAIR_CAP), len(choosers[pk]))
+        for pk, s in scores.items()
+        if covered[pk] / total >= MIN_COVERAGE
+    }
 
 
 def learned_for_article(article_id: int, *, examples: int = 3) -> list[dict]:

@@ -177,10 +177,14 @@ class _Ranking:
     learned: np.ndarray  # distinct choosers whose evidence counted, per position
 
 
-def _learned_evidence(terms: list[str]) -> dict[int, tuple[float, int]]:
+def _learned_evidence(index: _Index, terms: list[str]) -> dict[int, tuple[float, int]]:
+    """Learned evidence for the caller's words, each weighted by how specific it is in the
+    index (a word the index lacks is as specific as the rarest)."""
     from knowledge.search import learned  # imports this module's package: at call time
 
-    return learned.evidence_for(terms)
+    n = index.size
+    weights = {t: math.log1p((n - index.df(t) + 0.5) / (index.df(t) + 0.5)) for t in terms}
+    return learned.evidence_for(terms, weights)
 
 
 def _rank(index: _Index, query: _Query, *, staff: bool, category_ids: list[int] | None) -> _Ranking:
@@ -218,7 +222,7 @@ def _rank(index: _Index, query: _Query, *, staff: bool, category_ids: list[int] 
         scores[docs] += NGRAM_WEIGHT * contribution
         gram_hits[docs] += 1
     if FEATURES["learned"] and query.own:
-        evidence = _learned_evidence(sorted(query.own))
+        evidence = _learned_evidence(index, sorted(query.own))
         if evidence:
             ids = np.fromiter(evidence, dtype=np.int64, count=len(evidence))
             at = np.searchsorted(index.article_ids, ids)
