@@ -33,7 +33,7 @@ Quality (SQLite: /tmp/kbbench.sqlite3 and /tmp/kbbench-heldout.sqlite3, side by 
       core?" (no synonyms, typos, expansions or matching rule: the core alone);
     - today's engine: knowledge.search with every switch of
       knowledge.search.analysis.FEATURES off (the engine as it was at commit 78110c0);
-    - new engine: every switch on (similar words, English glossary, typos, learned
+    - new engine: every switch on (similar words, English glossary, learned
       evidence; no choices are recorded here, so "learned" changes nothing in this part);
     - new − X (ablation): the new engine with the one switch X off.
 
@@ -107,7 +107,7 @@ RESULT = "RESULT "
 TOP = 10
 DEEP = 50  # the learned-evidence figures rank over this many results
 BUDGET_P95_MS = {10_000: 50.0, 100_000: 150.0}  # the issue's latency budget
-SWITCHES = ("similar", "glossary", "typos", "learned")
+SWITCHES = ("similar", "glossary", "learned")
 LEARNING_KINDS = ("paraphrase", "symptom", "english")
 AGENT_COUNTS = (0, 1, 2, 3, 5)
 
