@@ -301,24 +301,20 @@ def print_quality(result: dict) -> None:
 
     shown = [m for m in methods if m not in result["ablation"]]
     short = {m: result["short"][m] for m in methods}
-    print()
-    print("recall@1 / recall@5 per kind")
-    print(f"{'kind':<13}{'n':>4} " + "".join(f"{short[m]:>12}" for m in shown))
-    for kind, n in result["kinds"]:
-        cells = "".join(
-            f"{metrics_[m][kind]['r1']:>6.2f}/{metrics_[m][kind]['r5']:<5.2f}" for m in shown
-        )
-        print(f"{kind:<13}{n:>4} {cells}")
-    if result["ablation"]:
-        ablated = ["new engine", *result["ablation"]]
+
+    def per_kind(title: str, columns: list[str]) -> None:
         print()
-        print("ablation per kind, recall@1 / recall@5")
-        print(f"{'kind':<13}{'n':>4} " + "".join(f"{short[m]:>12}" for m in ablated))
+        print(title)
+        print(f"{'kind':<13}{'n':>4} " + "".join(f"{short[m]:>12}" for m in columns))
         for kind, n in result["kinds"]:
             cells = "".join(
-                f"{metrics_[m][kind]['r1']:>6.2f}/{metrics_[m][kind]['r5']:<5.2f}" for m in ablated
+                f"{metrics_[m][kind]['r1']:>6.2f}/{metrics_[m][kind]['r5']:<5.2f}" for m in columns
             )
             print(f"{kind:<13}{n:>4} {cells}")
+
+    per_kind("recall@1 / recall@5 per kind", shown)
+    if result["ablation"]:
+        per_kind("ablation per kind, recall@1 / recall@5", ["new engine", *result["ablation"]])
 
 
 def print_latency(results: list[dict]) -> None:

@@ -35,11 +35,29 @@ def on_documents_changed(listener: Callable[[], None]) -> None:
     _listeners.append(listener)
 
 
-def _token_bump() -> None:
+def cache_token(key: str) -> str | None:
+    """The current value of a freshness token in Django's cache (None when it is down)."""
     try:
-        cache.set(CACHE_KEY, uuid.uuid4().hex, None)
+        token = cache.get(key)
+        if token is None:
+            cache.add(key, uuid.uuid4().hex, None)
+            token = cache.get(key)
+        return token
+    except Exception:
+        logger.warning("search: cache unavailable; checking the database instead", exc_info=True)
+        return None
+
+
+def cache_token_bump(key: str) -> None:
+    """A new value for a freshness token: other processes reload at their next check."""
+    try:
+        cache.set(key, uuid.uuid4().hex, None)
     except Exception:  # a cache outage must not break a save; the DB check still runs
-        logger.warning("search: could not bump the index token", exc_info=True)
+        logger.warning("search: could not bump the token %s", key, exc_info=True)
+
+
+def _token_bump() -> None:
+    cache_token_bump(CACHE_KEY)
     for listener in _listeners:
         listener()
 

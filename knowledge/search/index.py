@@ -6,14 +6,12 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from django.core.cache import cache
 from django.db.models import Count, Max
 
 from knowledge.models import Article, SearchDocument
@@ -36,6 +34,7 @@ from knowledge.search.analysis import (
 )
 from knowledge.search.documents import (
     _stale_article_ids,
+    cache_token,
     on_documents_changed,
     search_documents_write,
 )
@@ -344,15 +343,7 @@ def _signature() -> tuple:
 
 
 def _token_current() -> str | None:
-    try:
-        token = cache.get(CACHE_KEY)
-        if token is None:
-            cache.add(CACHE_KEY, uuid.uuid4().hex, None)
-            token = cache.get(CACHE_KEY)
-        return token
-    except Exception:
-        logger.warning("search: cache unavailable; checking the database instead", exc_info=True)
-        return None
+    return cache_token(CACHE_KEY)
 
 
 _engine = _Engine()

@@ -36,17 +36,16 @@ import math
 import re
 import threading
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
 from knowledge.models import ArticleChoice
+from knowledge.search.documents import cache_token, cache_token_bump
 
 logger = logging.getLogger(__name__)
 
@@ -260,22 +259,11 @@ def _signature() -> tuple:
 
 
 def _token_current() -> str | None:
-    try:
-        token = cache.get(CACHE_KEY)
-        if token is None:
-            cache.add(CACHE_KEY, uuid.uuid4().hex, None)
-            token = cache.get(CACHE_KEY)
-        return token
-    except Exception:
-        logger.warning("search: cache unavailable; checking the database instead", exc_info=True)
-        return None
+    return cache_token(CACHE_KEY)
 
 
 def _token_bump() -> None:
-    try:
-        cache.set(CACHE_KEY, uuid.uuid4().hex, None)
-    except Exception:  # a cache outage must not break a write; the DB check still runs
-        logger.warning("search: could not bump the learned evidence token", exc_info=True)
+    cache_token_bump(CACHE_KEY)
 
 
 _learned = _Learned()

@@ -2,16 +2,14 @@
 article answers which words (knowledge.search.learned), visible and resettable by managers."""
 
 import hashlib
-import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from knowledge.models import Article, ArticleChoice
-from knowledge.search import search_hits, search_index_rebuild
+from knowledge.search import search_hits
 from knowledge.search.learned import (
     ARTICLE_CAP,
     HALF_LIFE_DAYS,
@@ -22,11 +20,11 @@ from knowledge.search.learned import (
 )
 from knowledge.services import article_choice_record, article_save
 from tests import factories
+from tests.knowledge.test_search import kb  # noqa: F401
 from tickets.services import category_get_or_create_path
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parents[2] / "knowledge" / "demo" / "articles.jsonl"
 
 
 @pytest.fixture(autouse=True)
@@ -58,27 +56,6 @@ def parking(supervisor_user) -> Article:
         status=Article.Status.PUBLISHED,
         author=supervisor_user,
     )
-
-
-@pytest.fixture
-def kb(supervisor_user) -> dict[str, Article]:
-    """The 40 demo articles, indexed; external_id → article."""
-    articles = {}
-    for line in DEMO.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        articles[row["external_id"]] = article_save(
-            external_id=row["external_id"],
-            title=row["title"],
-            question=row["question"],
-            answer=row["answer"],
-            category=category_get_or_create_path(path=row["category"]),
-            tags=row["tags"],
-            synonyms=row["synonyms"],
-            status=Article.Status.PUBLISHED,
-            author=supervisor_user,
-        )
-    search_index_rebuild()
-    return articles
 
 
 def agents(n: int) -> list:
@@ -246,7 +223,7 @@ def test_evidence_is_capped_per_word_and_per_article(passport):
     assert everything[passport.pk] == (pytest.approx(ARTICLE_CAP), 12)
 
 
-def test_a_script_clicking_everything_spreads_no_evidence(agent_user, other_agent_user, kb):
+def test_a_script_clicking_everything_spreads_no_evidence(agent_user, other_agent_user, kb):  # noqa: F811
     # Two colluding accounts choose all 40 articles for the same words in one day.
     for person in (agent_user, other_agent_user):
         for article in kb.values():
@@ -348,7 +325,7 @@ def rank_of(query: str, article: Article) -> int | None:
     return ids.index(article.pk) + 1 if article.pk in ids else None
 
 
-def test_a_question_phrased_a_new_way_finds_its_article_after_a_few_agents_chose_it(client, kb):
+def test_a_question_phrased_a_new_way_finds_its_article_after_a_few_agents_chose_it(client, kb):  # noqa: F811
     target = kb["kb-0036"]  # 보건소 진료와 건강검진 안내
     assert rank_of(PARAPHRASE, target) != 1
     for person in agents(3):
@@ -359,7 +336,7 @@ def test_a_question_phrased_a_new_way_finds_its_article_after_a_few_agents_chose
     assert top["id"] == target.pk and top["why"]["learned"] == 3
 
 
-def test_one_abusive_user_cannot_move_rankings(client, agent_user, kb):
+def test_one_abusive_user_cannot_move_rankings(client, agent_user, kb):  # noqa: F811
     query = "주민등록등본 발급"
     before = [hit.article.pk for hit in search_hits(query=query, limit=5)]
     client.force_login(agent_user)
