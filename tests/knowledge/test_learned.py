@@ -26,7 +26,6 @@ from tickets.services import category_get_or_create_path
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture(autouse=True)
 def _fresh_learned_table():
     learned_reset()
