@@ -172,6 +172,21 @@ async def start_chat(page: Page | Frame, name: str) -> None:
     await expect(page.locator("#chat-waiting")).to_be_visible()
 
 
+async def agent_takes_chat(
+    agent: Page, citizen: Page, base: str, *, username: str = "minji", name: str = "홍길동"
+) -> None:
+    """``username`` logs in and goes available; the citizen starts a web chat as ``name``;
+    the agent accepts its offer (the router ticks once a second)."""
+    await log_in(agent, base, username)
+    await agent.wait_for_url(f"{base}/agent/")
+    await go_available(agent)
+    await citizen.goto(f"{base}/chat/")
+    await start_chat(citizen, name)
+    accept = agent.locator(".js-accept").first
+    await expect(accept).to_be_visible(timeout=20_000)
+    await accept.click()
+
+
 async def go_available(agent: Page) -> None:
     """On the agent console: set the presence to available."""
     # After the socket's hello, which shows the stored presence in the list.

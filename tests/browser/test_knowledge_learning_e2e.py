@@ -8,13 +8,11 @@ from playwright.async_api import async_playwright, expect
 
 from tests.browser.support import (
     CHAT_SETUP,
-    go_available,
+    agent_takes_chat,
     launch,
     live_server,
-    log_in,
     needs_chromium,
     new_page,
-    start_chat,
 )
 
 WAIT = 15_000
@@ -62,14 +60,7 @@ async def test_an_agent_sees_why_and_teaches_the_search(server):
         browser = await launch(playwright)
         citizen = await new_page(browser)
         agent = await new_page(browser)
-        await log_in(agent, base, "minji")
-        await agent.wait_for_url(f"{base}/agent/")
-        await go_available(agent)
-        await citizen.goto(f"{base}/chat/")
-        await start_chat(citizen, "홍길동")
-        accept = agent.locator(".js-accept").first
-        await expect(accept).to_be_visible(timeout=WAIT)
-        await accept.click()
+        await agent_takes_chat(agent, citizen, base)
 
         # Two colleagues chose the passport article for this phrasing: it comes first, and
         # says so; nothing in the phrasing names a passport.
