@@ -62,7 +62,10 @@ def query_terms(text: str) -> list[str]:
     text = normalise(text)[:MAX_QUERY_CHARS]
     if not text.strip():
         return []
-    return list(dict.fromkeys(m.term for m in _morphemes(_tokenize([text])[0])))
+    morphemes = _morphemes(_tokenize([text])[0])
+    return list(
+        dict.fromkeys(m.term for m in morphemes if not (m.tag == "SL" and english_stopword(m.term)))
+    )
 
 
 def _query(text: str, index: _Index) -> _Query:
