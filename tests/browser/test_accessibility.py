@@ -193,7 +193,12 @@ async def test_the_public_pages_pass_axe_at_phone_and_desktop_sizes(server, lang
 
             await page.goto(f"{base}/faq/")
             await audit.axe(page, f"faq-{tag}", screenshot=page)
-            await page.goto(f"{base}/faq/{data['article']}/")
+            # Search results, one found through English words (its badge says so).
+            await page.goto(f"{base}/faq/?q=certified+copy+of+resident+registration")
+            await expect(page.locator("main .list-group-item")).to_have_count(1)
+            await expect(page.locator("main .list-group-item .badge")).to_be_visible()
+            await audit.axe(page, f"faq-results-{tag}", screenshot=page)
+            await page.goto(f"{base}/faq/{data['article']}/?q=등본")
             await audit.axe(page, f"faq-article-{tag}", screenshot=page)
 
             await page.goto(f"{base}/track/")
