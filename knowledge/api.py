@@ -35,16 +35,11 @@ def search(request: HttpRequest) -> JsonResponse:
         query=query, limit=limit, category=request.GET.get("category", ""), staff=staff
     )
     if query:
-        search_query_log(
-            query=query, results=len(hits), staff=staff, weak=bool(hits) and hits[0].weak
-        )
+        search_query_log(query=query, hits=hits, staff=staff)
     return JsonResponse(
         {
             "query": query,
-            "results": [
-                article_result(hit.article, hit.score, hit.snippet, staff=staff, why=hit.why)
-                for hit in hits
-            ],
+            "results": [article_result(hit, staff=staff) for hit in hits],
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         },
         json_dumps_params={"ensure_ascii": False},

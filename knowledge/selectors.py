@@ -39,29 +39,23 @@ def suggestions_for_contact(contact_id: int) -> tuple[str, list[dict]]:
     if not query.strip():
         return "", []
     hits = article_search_hits(query=query, limit=SUGGESTION_COUNT, staff=True)
-    return query, [
-        article_result(hit.article, hit.score, hit.snippet, staff=True, why=hit.why) for hit in hits
-    ]
+    return query, [article_result(hit, staff=True) for hit in hits]
 
 
-NO_REASON = {"terms": [], "similar": [], "translated": [], "corrected": [], "learned": 0}
-
-
-def article_result(
-    article: Article, score: float, snip: str, *, staff: bool, why: dict | None = None
-) -> dict:
+def article_result(hit: SearchHit, *, staff: bool) -> dict:
     """One search result as the API and the console's suggestions show it; ``why`` says
     what it matched (the caller's words, similar or translated words, corrected spelling,
     how many agents and citizens chose it for these words)."""
+    article = hit.article
     return {
         "id": article.pk,
         "external_id": article.external_id,
         "title": article.title,
-        "snippet": snip,
-        "score": score,
+        "snippet": hit.snippet,
+        "score": hit.score,
         "status": article.status,
         "needs_review": article.needs_review,
         "url": f"/faq/{article.pk}/",
         "answer": article.answer if staff else None,
-        "why": why or NO_REASON,
+        "why": hit.why,
     }

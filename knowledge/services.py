@@ -21,7 +21,7 @@ from knowledge.models import (
     ArticleVersion,
     SearchQueryLog,
 )
-from knowledge.search import query_terms, search_document_update
+from knowledge.search import SearchHit, query_terms, search_document_update
 from knowledge.search.learned import learned_changed
 from tickets.models import Category, Department
 
@@ -277,14 +277,15 @@ def article_use_record(
     return ArticleUse.objects.create(article=article, contact=contact, user=user)
 
 
-def search_query_log(
-    *, query: str, results: int, staff: bool, weak: bool = False
-) -> SearchQueryLog:
-    """Remember a search (the report's questions with no good answer), registration numbers
-    masked: citizens paste them into the FAQ search box too. ``weak``: the best result
-    matched none of the asker's own words."""
+def search_query_log(*, query: str, hits: list[SearchHit], staff: bool) -> SearchQueryLog:
+    """Remember a search and what it found (the report's questions with no good answer:
+    none, or a best result that matched none of the asker's own words), registration
+    numbers masked: citizens paste them into the FAQ search box too."""
     return SearchQueryLog.objects.create(
-        query=mask_registration_numbers(query)[:200], results=results, staff=staff, weak=weak
+        query=mask_registration_numbers(query)[:200],
+        results=len(hits),
+        staff=staff,
+        weak=bool(hits) and hits[0].weak,
     )
 
 

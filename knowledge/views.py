@@ -290,22 +290,14 @@ def faq_index(request: HttpRequest) -> HttpResponse:
     results = []
     if query:
         hits = article_search_hits(query=query, limit=20, staff=False)
-        services.search_query_log(
-            query=query, results=len(hits), staff=False, weak=bool(hits) and hits[0].weak
-        )
+        services.search_query_log(query=query, hits=hits, staff=False)
         # A result found only through similar or English words says so: the citizen's
         # own words are not in it.
         results = [
             {
                 "article": hit.article,
                 "snippet": hit.snippet,
-                "found_through": ""
-                if hit.why["terms"]
-                else "translated"
-                if hit.why["translated"]
-                else "similar"
-                if hit.why["similar"]
-                else "",
+                "found_through": hit.found_through,
             }
             for hit in hits
         ]

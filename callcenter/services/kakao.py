@@ -54,7 +54,7 @@ from callcenter.services.replies import delivery_publish
 from callcenter.services.routing import contact_enqueue, queue_position
 from channels_app.models import KakaoConversation, OutboundMessage
 from knowledge.models import Article
-from knowledge.selectors import article_search
+from knowledge.selectors import article_search_hits
 from knowledge.services import article_feedback, search_query_log
 from tickets.models import Ticket
 
@@ -392,8 +392,9 @@ def _search_answer(
     contact: Contact, conversation: KakaoConversation, turn: _Turn, utterance: str
 ) -> None:
     query = utterance[:200]
-    results = article_search(query=query, limit=CHOICES, staff=False)
-    search_query_log(query=query, results=len(results), staff=False)
+    hits = article_search_hits(query=query, limit=CHOICES, staff=False)
+    search_query_log(query=query, hits=hits, staff=False)
+    results = [(hit.article, hit.score, hit.snippet) for hit in hits]
     # Far below the bar a match is chance (one shared word): not worth offering.
     floor = settings.KAKAO_BOT_MIN_SCORE_CENTS / 100 * CHOICE_FLOOR
     results = [result for result in results if result[1] >= floor]

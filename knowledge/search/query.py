@@ -301,6 +301,14 @@ class SearchHit:
     why: dict
 
     @property
+    def found_through(self) -> str:
+        """ "translated" or "similar" when none of the caller's own words is in the article
+        and it was found through English or similar words; else ""."""
+        if self.why["terms"]:
+            return ""
+        return "translated" if self.why["translated"] else "similar" if self.why["similar"] else ""
+
+    @property
     def weak(self) -> bool:
         """Found through none of the caller's own words and no learned evidence."""
         return not self.why["terms"] and not self.why["learned"] and not self.why["translated"]
