@@ -1035,3 +1035,68 @@ class VideoRecording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} recording #{self.pk}"
+
+
+class StatRow(models.Model):
+    """Pre-aggregated service figures of one interval (a 15-minute bucket or a Seoul
+    calendar day) for one slice: everything on one channel, or one queue, agent, category or
+    department. Sums only (counts and microseconds), so rows add up to any longer interval;
+    ratios are computed when read (callcenter.metrics). Maintained by the worker and rebuilt
+    from the raw rows by ``manage.py rebuild_stats``; equal to a direct computation."""
+
+    class Grain(models.TextChoices):
+        QUARTER = "15m", _("15 minutes")
+        DAY = "1d", _("day")
+
+    class Dimension(models.TextChoices):
+        ALL = "all", _("all")
+        QUEUE = "queue", _("queue")
+        AGENT = "agent", _("agent")
+        CATEGORY = "category", _("category")
+        DEPARTMENT = "department", _("department")
+
+    grain = models.CharField(max_length=3, choices=Grain.choices)
+    start = models.DateTimeField()
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    # The queue, agent, category or department id; 0 for none (or for dimension "all").
+    key = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=20, blank=True)
+    # Contacts (bucketed by queued_at; inbound, queued)
+    offered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    short_abandoned = models.PositiveIntegerField(default=0)
+    in_threshold = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    wait_us = models.BigIntegerField(default=0)
+    talk_us = models.BigIntegerField(default=0)
+    hold_us = models.BigIntegerField(default=0)
+    wrap_us = models.BigIntegerField(default=0)
+    # Agents' available idle time (occupancy)
+    idle_us = models.BigIntegerField(default=0)
+    # Tickets and surveys (bucketed by their own event times)
+    tickets_opened = models.PositiveIntegerField(default=0)
+    tickets_resolved = models.PositiveIntegerField(default=0)
+    fcr_resolved = models.PositiveIntegerField(default=0)
+    tickets_transferred = models.PositiveIntegerField(default=0)
+    tickets_overdue = models.PositiveIntegerField(default=0)
+    survey_answers = models.PositiveIntegerField(default=0)
+    survey_satisfied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("statistics row")
+        verbose_name_plural = _("statistics rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "dimension", "start", "key", "channel"], name="statrow_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["grain", "dimension", "start"], name="statrow_range")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.grain} {self.start:%Y-%m-%d %H:%M} {self.dimension}:{self.key} {self.channel}"
+        )
+
+
+from callcenter.models_qa import *  # noqa: E402, F403 - QA scorecards live beside, one app

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -346,6 +347,18 @@ else:
     for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
+# --- Supervisor reports and QA ---------------------------------------------------------------
+# The daily summary e-mail: to these addresses, at this Seoul hour, yesterday's figures.
+REPORT_SUMMARY_RECIPIENTS = env_list("REPORT_SUMMARY_RECIPIENTS", [])
+REPORT_SUMMARY_HOUR = env_int("REPORT_SUMMARY_HOUR", 7)
+# The worker recomputes this many recent days of statistics rows every minute (late
+# wrap-ups, survey answers, FCR's 7-day window all change recent days).
+STATS_REFRESH_DAYS = env_int("STATS_REFRESH_DAYS", 8)
+# QA random sampling: contacts per agent per week queued for evaluation.
+QA_SAMPLE_PER_AGENT_WEEK = env_int("QA_SAMPLE_PER_AGENT_WEEK", 3)
+# Wallboard alerts: a contact waiting longer than this (seconds) raises one.
+WALLBOARD_WAIT_ALERT_SECONDS = env_int("WALLBOARD_WAIT_ALERT_SECONDS", 60)
+
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Seoul"
 CELERY_TASK_SERIALIZER = "json"
@@ -369,6 +382,16 @@ CELERY_BEAT_SCHEDULE = {
     "recordings-expire": {
         "task": "callcenter.tasks.recordings_expire_task",
         "schedule": 24 * 60 * 60.0,
+    },
+    # Supervisor reports: the recent buckets of the pre-aggregated statistics (StatRow),
+    # recomputed from the raw rows (callcenter.services.stats).
+    "stats-refresh": {"task": "callcenter.tasks.stats_refresh_task", "schedule": 60.0},
+    # QA: N contacts per agent per week queued for evaluation (idempotent; hourly is enough).
+    "qa-sample": {"task": "callcenter.tasks.qa_sample_task", "schedule": 60 * 60.0},
+    # The supervisors' daily summary by e-mail (REPORT_SUMMARY_RECIPIENTS; none: not sent).
+    "report-daily-summary": {
+        "task": "callcenter.tasks.report_daily_summary_task",
+        "schedule": crontab(hour=REPORT_SUMMARY_HOUR, minute=0),
     },
 }
 # /healthz names the worker stale when its heartbeat (every 30 s) is older than this.

@@ -28,3 +28,27 @@ def recordings_expire_task() -> int:
 def kakao_conversations_close_idle_task() -> int:
     """End the KakaoTalk conversations the bot kept that went quiet (every 5 minutes)."""
     return kakao_conversations_close_idle()
+
+
+@shared_task
+def stats_refresh_task() -> int:
+    """Recompute the recent statistics rows (STATS_REFRESH_DAYS) from the raw rows."""
+    from callcenter.services.stats import stats_refresh
+
+    return stats_refresh()
+
+
+@shared_task
+def qa_sample_task() -> int:
+    """Queue this week's random sample of contacts per agent for evaluation."""
+    from callcenter.services.qa import qa_sample_week
+
+    return qa_sample_week()
+
+
+@shared_task
+def report_daily_summary_task() -> int:
+    """E-mail yesterday's summary to REPORT_SUMMARY_RECIPIENTS (0 when none are set)."""
+    from callcenter.services.report_summary import report_daily_summary_send
+
+    return report_daily_summary_send()

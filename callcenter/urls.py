@@ -137,6 +137,9 @@ urlpatterns = [
     ),
     path("supervisor/", views.supervisor_dashboard, name="supervisor-dashboard"),
     path("supervisor/bot/", bot_views.bot_containment, name="supervisor-bot"),
+    path("supervisor/reports/", include("callcenter.urls_reports")),
+    path("supervisor/wallboard/", include("callcenter.urls_wallboard")),
+    path("qa/", include("callcenter.urls_qa")),
     path(
         "supervisor/contacts/<int:contact_id>/",
         views.supervisor_contact,

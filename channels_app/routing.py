@@ -4,6 +4,7 @@ from channels_app.consumers.agent import AgentConsumer
 from channels_app.consumers.chat import CitizenChatConsumer
 from channels_app.consumers.department import DepartmentConsumer
 from channels_app.consumers.video import VideoSignalConsumer
+from channels_app.consumers.wallboard import WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
@@ -11,4 +12,5 @@ websocket_urlpatterns = [
     path("ws/chat/", CitizenChatConsumer.as_asgi()),
     path("ws/chat/<str:token>/", CitizenChatConsumer.as_asgi()),
     path("ws/video/<str:room>/", VideoSignalConsumer.as_asgi()),
+    path("ws/wallboard/", WallboardConsumer.as_asgi()),
 ]

@@ -1,0 +1,1 @@
+"""qa views (placeholder until built)."""

@@ -1,0 +1,1 @@
+"""report views (placeholder until built)."""

@@ -1,0 +1,3 @@
+"""URLs of the qa pages (included by callcenter.urls)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the wallboard pages (included by callcenter.urls)."""
+
+urlpatterns: list = []

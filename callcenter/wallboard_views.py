@@ -1,0 +1,1 @@
+"""wallboard views (placeholder until built)."""
