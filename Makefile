@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links in SMS, surveys and Open311 answers; follows PORT unless set.
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run devenv test install lint messages bench bench-tickets bench-voice bench-kakao bench-video clean
+.PHONY: run devenv test install lint messages bench bench-tickets bench-voice bench-kakao bench-video bench-reports clean
 
 $(PIP_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,9 @@ bench-kakao: install
 # sides, over several calls (bench/video.py --help).
 bench-video: install
 	$(PY) bench/video.py
+
+# Five million generated contacts in PostgreSQL (open120_bench_reports): generation, rollup
+# rebuild, the report page by day for a month and a year, rollups vs raw (bench/reports.py --help).
+BENCH_CONTACTS ?= 5000000
+bench-reports: install
+	$(PY) bench/reports.py --contacts $(BENCH_CONTACTS)

@@ -209,3 +209,6 @@ class CallbackRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+from callcenter import admin_qa  # noqa: E402, F401 - registers the QA models

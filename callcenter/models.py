@@ -435,7 +435,11 @@ class Contact(models.Model):
                 name="contact_abandoned_never_answered",
             ),
         ]
-        indexes = [models.Index(fields=["queue", "queued_at"])]
+        indexes = [
+            models.Index(fields=["queue", "queued_at"]),
+            # FCR: "a new contact from the same citizen within 7 days" per resolved ticket
+            models.Index(fields=["citizen", "created_at"], name="contact_citizen_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk}"

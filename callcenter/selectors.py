@@ -1,6 +1,7 @@
 """Reads for the contact centre: service metrics, queue overviews, an agent's day.
 
-Metric definitions are DESIGN.md's, computed in the database so they hold at scale.
+Service metrics are callcenter.metrics' (DESIGN.md's definitions, one module for every
+screen); the functions here give its sums the shapes the pages use.
 """
 
 from dataclasses import dataclass
@@ -8,24 +9,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import (
-    Count,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from callcenter import metrics
 from callcenter.models import (
-    REALTIME_CHANNELS,
     Agent,
     CallLeg,
     Channel,
@@ -39,89 +30,14 @@ from callcenter.models import (
 )
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, user_roles
 
-VOICE_THRESHOLD = timedelta(seconds=20)
-CHAT_THRESHOLD = timedelta(seconds=60)
-SHORT_ABANDON = timedelta(seconds=5)
+# The contact figures of every screen are callcenter.metrics' sums (one definition).
+ContactMetrics = metrics.Measures
 
 
-@dataclass(frozen=True)
-class ContactMetrics:
-    offered: int
-    answered: int
-    abandoned: int
-    short_abandoned: int
-    answered_in_threshold: int
-    total_wait: timedelta
-    handled: int
-    total_handle: timedelta
-
-    @property
-    def service_level(self) -> float | None:
-        """Answered within T ÷ (offered − abandoned within 5 s)."""
-        base = self.offered - self.short_abandoned
-        return self.answered_in_threshold / base if base else None
-
-    @property
-    def asa(self) -> timedelta | None:
-        return self.total_wait / self.answered if self.answered else None
-
-    @property
-    def abandonment_rate(self) -> float | None:
-        return self.abandoned / self.offered if self.offered else None
-
-    @property
-    def aht(self) -> timedelta | None:
-        return self.total_handle / self.handled if self.handled else None
-
-
-def _duration(end: str, start: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-
-
-def contact_metrics(contacts: QuerySet[Contact]) -> ContactMetrics:
-    """Service level, ASA, abandonment and AHT of queued ``contacts``."""
-    realtime = Q(channel__in=list(REALTIME_CHANNELS))
-    answered = Q(answered_at__isnull=False)
-    handled = answered & Q(ended_at__isnull=False)
-    row = (
-        contacts.filter(queued_at__isnull=False)
-        .annotate(
-            wait=_duration("answered_at", "queued_at"),
-            abandon_wait=_duration("ended_at", "queued_at"),
-            talk=_duration("ended_at", "answered_at"),
-            wrapup=_duration("wrapup_ended_at", "ended_at"),
-        )
-        .aggregate(
-            n_offered=Count("id"),
-            n_answered=Count("id", filter=answered),
-            n_abandoned=Count("id", filter=Q(abandoned=True, abandon_wait__gt=SHORT_ABANDON)),
-            n_short_abandoned=Count(
-                "id", filter=Q(abandoned=True, abandon_wait__lte=SHORT_ABANDON)
-            ),
-            n_in_threshold=Count(
-                "id",
-                filter=answered
-                & (
-                    (realtime & Q(wait__lte=VOICE_THRESHOLD))
-                    | (~realtime & Q(wait__lte=CHAT_THRESHOLD))
-                ),
-            ),
-            n_total_wait=Sum("wait", filter=answered),
-            n_handled=Count("id", filter=handled),
-            n_total_talk=Sum("talk", filter=handled),
-            n_total_wrapup=Sum("wrapup", filter=handled & Q(wrapup_ended_at__isnull=False)),
-        )
-    )
-    return ContactMetrics(
-        offered=row["n_offered"],
-        answered=row["n_answered"],
-        abandoned=row["n_abandoned"],
-        short_abandoned=row["n_short_abandoned"],
-        answered_in_threshold=row["n_in_threshold"],
-        total_wait=row["n_total_wait"] or timedelta(),
-        handled=row["n_handled"],
-        total_handle=(row["n_total_talk"] or timedelta()) + (row["n_total_wrapup"] or timedelta()),
-    )
+def contact_metrics(contacts: QuerySet[Contact]) -> metrics.Measures:
+    """Service level, ASA, abandonment and AHT (talk, hold, wrap-up) of the queued ones of
+    ``contacts``: :func:`callcenter.metrics.contact_measures`, the reports' own aggregate."""
+    return metrics.contact_measures(contacts)
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -163,15 +79,21 @@ def waiting_by_queue() -> dict[int, int]:
     )
 
 
-def queue_overview() -> list[dict]:
-    """Each active queue with its waiting contacts and today's service figures."""
+def queue_overview(*, now: datetime | None = None) -> list[dict]:
+    """Each active queue with its waiting contacts and today's figures so far (Seoul day,
+    from callcenter.metrics: the same sums as the reports)."""
+    now = now or timezone.now()
     waiting = waiting_by_queue()
-    today = contacts_on(timezone.localdate())
-    rows = []
-    for queue in Queue.objects.filter(is_active=True).prefetch_related("required_skills"):
-        metrics = contact_metrics(today.filter(queue=queue))
-        rows.append({"queue": queue, "waiting": waiting.get(queue.pk, 0), "metrics": metrics})
-    return rows
+    midnight, _end = local_day_bounds(timezone.localdate(now))
+    today = metrics.by_group_between(midnight, now, group="queue")
+    return [
+        {
+            "queue": queue,
+            "waiting": waiting.get(queue.pk, 0),
+            "metrics": today.get(queue.pk, metrics.Measures()),
+        }
+        for queue in Queue.objects.filter(is_active=True).prefetch_related("required_skills")
+    ]
 
 
 def queues_for_agent(agent: Agent) -> list[Queue]:
@@ -194,25 +116,12 @@ def presence_counts() -> dict[str, int]:
 
 
 def daily_contact_counts(*, days: int) -> list[dict]:
-    """Contacts per Seoul calendar day for the last ``days`` days, oldest first, zeros kept."""
-    today = timezone.localdate()
-    first = today - timedelta(days=days - 1)
-    start, _end = local_day_bounds(first)
-    rows = (
-        Contact.objects.filter(queued_at__gte=start, direction=Contact.Direction.INBOUND)
-        .annotate(day=TruncDate("queued_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(offered=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)))
-    )
-    by_day = {row["day"]: row for row in rows}
-    result = []
-    for offset in range(days):
-        day = first + timedelta(days=offset)
-        row = by_day.get(day, {})
-        result.append(
-            {"day": day, "offered": row.get("offered", 0), "answered": row.get("answered", 0)}
-        )
-    return result
+    """Contacts per Seoul calendar day for the last ``days`` days, oldest first, zeros kept
+    (finished days from the statistics rows, today from the raw rows)."""
+    return [
+        {"day": day, "offered": figures.offered, "answered": figures.answered}
+        for day, figures in metrics.recent_days(days=days)
+    ]
 
 
 def live_contacts(limit: int = 100) -> QuerySet[Contact]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from callcenter import selectors
+from callcenter import metrics, selectors
 from callcenter.forms import PresenceForm
 from callcenter.korean import josa_resolve
 from callcenter.models import Agent, CannedReply, Contact, WorkerHeartbeat
@@ -97,23 +97,33 @@ def agent_console(request: HttpRequest) -> HttpResponse:
 @role_required(SUPERVISOR, ADMINISTRATOR)
 @require_GET
 def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
-    today = selectors.contacts_on(timezone.localdate())
-    daily = selectors.daily_contact_counts(days=30)
+    """Today so far and the last 30 days, as callcenter.metrics counts them (the reports'
+    numbers), with the agents, live contacts and queues of this moment."""
+    now = timezone.now()
+    days = metrics.recent_days(days=30, now=now)
+    month = sum((figures for _day, figures in days), metrics.Measures())
     live = list(selectors.live_contacts())
     return render(
         request,
         "callcenter/supervisor_dashboard.html",
         {
-            "metrics": selectors.contact_metrics(today),
-            "queues": selectors.queue_overview(),
+            "metrics": days[-1][1],
+            "month": month,
+            "days": days,
+            "queues": selectors.queue_overview(now=now),
             "presence": selectors.presence_counts(),
             "live": live,
             "live_calls": selectors.live_call_flags([contact.pk for contact in live]),
-            "tickets": ticket_selectors.ticket_overview(days=30),
+            "tickets": ticket_selectors.ticket_overview(days=30, now=now),
             "chart": {
-                "labels": [row["day"].strftime("%m-%d") for row in daily],
-                "offered": [row["offered"] for row in daily],
-                "answered": [row["answered"] for row in daily],
+                "labels": [day.strftime("%m-%d") for day, _figures in days],
+                "offered": [figures.offered for _day, figures in days],
+                "answered": [figures.answered for _day, figures in days],
+                "service_level": [
+                    None if figures.service_level is None else round(figures.service_level * 100, 1)
+                    for _day, figures in days
+                ],
+                "target": round(metrics.SERVICE_LEVEL_TARGET * 100),
             },
         },
     )

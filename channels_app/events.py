@@ -11,9 +11,13 @@ Groups:
 - ``agent.<agent id>``: one agent's consoles (offers, assigned contacts, presence);
 - ``contact.<contact id>``: staff following a conversation (agent, supervisors who joined);
 - ``citizen.<contact id>``: the citizen's chat (never internal notes);
-- ``supervisors``: presence changes for wallboards;
+- ``supervisors``: supervisors' consoles (presence changes, calls, ticket notices);
 - ``agents``: every agent console (queue lengths);
-- ``department.<department id>``: a department's officers (tickets transferred to them).
+- ``department.<department id>``: a department's officers (tickets transferred to them);
+- ``wallboard``: supervisors' wallboards. They hear no domain payloads, only
+  ``wallboard.changed`` nudges ("something they show changed: read it again"), one per
+  committed transaction that sent any of ``WALLBOARD_CAUSES``; each wallboard socket then
+  builds a fresh snapshot, at most once a second (channels_app.consumers.wallboard).
 
 Replies over SMS, WhatsApp and KakaoTalk leave through the outbox; each step of their
 delivery (queued, sent, delivered, failed) reaches the staff following the contact as
@@ -28,6 +32,7 @@ consoles and supervisors), departments on ``/ws/department/``.
 import asyncio
 import logging
 import os
+import time
 import weakref
 from typing import Literal, TypedDict
 
@@ -39,6 +44,28 @@ logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
 AGENTS_GROUP = "agents"
+WALLBOARD_GROUP = "wallboard"
+
+# Events that change what a wallboard shows: contacts queued (the router's beat publishes
+# queue counts when they change), offered, answered, moved, ended; presences; calls; ticket
+# SLA notices. Conversation traffic (messages, typing, deliveries, video signalling) changes
+# nothing on it, and neither do queue positions: a beat may move hundreds, one event each.
+WALLBOARD_CAUSES = frozenset(
+    {
+        "presence.changed",
+        "offer.created",
+        "offer.cancelled",
+        "contact.assigned",
+        "contact.updated",
+        "contact.removed",
+        "chat.ended",
+        "chat.moved",
+        "queue.no_agents",
+        "queues.updated",
+        "call.updated",
+        "ticket.notice",
+    }
+)
 
 
 def agent_group(agent_id: int) -> str:
@@ -154,6 +181,14 @@ class TicketNotice(TypedDict):
     at: str
 
 
+class WallboardChanged(TypedDict):
+    """A nudge to the wallboards: ``at`` is when it left (epoch seconds), so sockets of one
+    process can share a snapshot read after that moment."""
+
+    type: Literal["wallboard.changed"]
+    at: float
+
+
 class QueuePosition(TypedDict):
     type: Literal["queue.position"]
     contact_id: int
@@ -167,6 +202,26 @@ def send_after_commit(groups: list[str], payload: dict) -> None:
     # robust: the change is committed whatever happens to the broadcast; a failed send is
     # logged, and clients catch up from the database when they resume by last seen id.
     transaction.on_commit(lambda: broadcast(groups, payload), robust=True)
+    if payload.get("type") in WALLBOARD_CAUSES:
+        wallboard_nudge_after_commit()
+
+
+def wallboard_nudge_after_commit() -> None:
+    """Tell the wallboards once this transaction commits; once per transaction, however
+    many events it sends (an answer sends three or four): they read everything again. For
+    a change that tells nobody else (a waiting call moved to another queue)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        entry[1] is wallboard_nudge for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(wallboard_nudge, robust=True)
+
+
+def wallboard_nudge() -> None:
+    """Tell the wallboards now that something they show changed."""
+    payload: WallboardChanged = {"type": "wallboard.changed", "at": time.time()}
+    broadcast([WALLBOARD_GROUP], dict(payload))
 
 
 def broadcast(groups: list[str], payload: dict) -> None:

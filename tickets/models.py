@@ -220,7 +220,14 @@ class Ticket(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
-        indexes = [models.Index(fields=["department", "status"])]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            # Reports and their rollups: FCR's "new ticket from the same citizen within 7 days",
+            # tickets resolved and overdue by time
+            models.Index(fields=["citizen", "created_at"], name="ticket_citizen_created"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
+            models.Index(fields=["resolution_due"], name="ticket_resolution_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
@@ -527,6 +534,7 @@ class SurveyAnswer(models.Model):
                 name="survey_once_per_contact",
             ),
         ]
+        indexes = [models.Index(fields=["created_at"], name="surveyanswer_created_at")]
 
     def __str__(self) -> str:
         return f"{self.score}/5"

@@ -1,5 +1,5 @@
 // Supervisor dashboard: live calls' hold and interpreter badges, video calls' duration and
-// connection; contacts per day, drawn with the locally served Chart.js.
+// connection; contacts and service level per day, drawn with the locally served Chart.js.
 (function () {
   "use strict";
   // Live contacts: a call's row shows whether its caller is on hold and whether an
@@ -51,15 +51,28 @@
   const data = JSON.parse(document.getElementById("volume-data").textContent);
   const canvas = document.getElementById("volume-chart");
   if (!canvas || typeof Chart === "undefined") return;
+  // The service level line (and its target) only when some day had contacts to measure.
+  const hasServiceLevel = data.service_level.some((value) => value !== null);
+  const datasets = [
+    { label: script.dataset.offered, data: data.offered, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: .25, yAxisID: "y" },
+    { label: script.dataset.answered, data: data.answered, borderColor: "#198754", tension: .25, yAxisID: "y" },
+  ];
+  if (hasServiceLevel) {
+    datasets.push(
+      { label: script.dataset.serviceLevel, data: data.service_level, borderColor: "#fd7e14", borderDash: [4, 3], spanGaps: true, tension: .25, yAxisID: "percent" },
+      { label: script.dataset.target, data: data.labels.map(() => data.target), borderColor: "rgba(220,53,69,.5)", borderWidth: 1, pointRadius: 0, yAxisID: "percent" },
+    );
+  }
   new Chart(canvas, {
     type: "line",
-    data: {
-      labels: data.labels,
-      datasets: [
-        { label: script.dataset.offered, data: data.offered, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.1)", fill: true, tension: .25 },
-        { label: script.dataset.answered, data: data.answered, borderColor: "#198754", tension: .25 },
-      ],
+    data: { labels: data.labels, datasets },
+    options: {
+      responsive: true,
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        y: { beginAtZero: true },
+        percent: { position: "right", min: 0, max: 100, display: hasServiceLevel, grid: { drawOnChartArea: false }, ticks: { callback: (value) => `${value}%` } },
+      },
     },
-    options: { responsive: true, interaction: { mode: "index", intersect: false }, scales: { y: { beginAtZero: true } } },
   });
 })();

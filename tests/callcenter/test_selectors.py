@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from callcenter import metrics
 from callcenter.models import Contact
 from callcenter.selectors import contact_metrics, daily_contact_counts
 from tests.factories import ContactFactory
@@ -53,3 +54,24 @@ def test_daily_counts_cover_every_day_with_zeros():
     assert len(days) == 30
     assert days[-1]["day"] == timezone.localdate()
     assert sum(day["offered"] for day in days) == 1
+
+
+def test_an_agents_day_on_the_console_is_counted_as_the_reports_count_it(agent_user):
+    """The console's figures and the reports come from one aggregate: talk excludes hold,
+    and AHT counts talk + hold + wrap-up either way."""
+    agent = agent_user.agent
+    t0 = timezone.now() - timedelta(hours=1)
+    ContactFactory(
+        agent=agent,
+        queued_at=t0,
+        answered_at=t0 + timedelta(seconds=10),
+        ended_at=t0 + timedelta(seconds=310),
+        wrapup_ended_at=t0 + timedelta(seconds=340),
+        hold_seconds=60,
+    )
+    figures = contact_metrics(Contact.objects.filter(agent=agent))
+    report = metrics.between(t0 - timedelta(minutes=1), timezone.now(), agent_id=agent.pk)
+    assert (figures.talk_us, figures.hold_us, figures.wrap_us) == (240e6, 60e6, 30e6)
+    assert figures.aht == timedelta(seconds=330)
+    contact_sums = ("offered", "answered", "handled", "wait_us", "talk_us", "hold_us", "wrap_us")
+    assert all(getattr(figures, name) == getattr(report, name) for name in contact_sums)

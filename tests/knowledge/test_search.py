@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from knowledge import search as engine
 from knowledge.models import Article, SearchDocument, SearchQueryLog
+from knowledge.search import analysis
 from knowledge.search import index as search_index
 from knowledge.search import search, search_document_update, search_index_rebuild
 from knowledge.search.analysis import TEXT_FIELDS
@@ -233,19 +234,30 @@ def test_rebuild_search_index_rebuilds_every_document(kb, supervisor_user):
 
 # Pinned on purpose: the same lists and scores on SQLite and PostgreSQL. Retune → re-pin.
 PINNED = {
-    "등본": [("kb-0001", 12.097), ("kb-0030", 2.239)],
+    "등본": [("kb-0001", 8.873), ("kb-0030", 2.239)],
     "주차 신고": [
-        ("kb-0014", 25.457),
+        ("kb-0014", 24.818),
         ("kb-0013", 10.961),
-        ("kb-0012", 10.829),
+        ("kb-0012", 9.7),
         ("kb-0033", 4.685),
         ("kb-0024", 4.273),
     ],
 }
 
 
+@pytest.fixture
+def without_similar_words():
+    """Kiwi's similar-word neighbours come from float embeddings whose last digits (and so
+    the order of ties at the cut-off) depend on the CPU's vector instructions: the pins
+    measure the databases, not the CPU, so they are taken without them."""
+    saved = dict(analysis.FEATURES)
+    analysis.FEATURES["similar"] = False
+    yield
+    analysis.FEATURES.update(saved)
+
+
 @pytest.mark.parametrize("query", sorted(PINNED))
-def test_the_ranking_is_the_same_on_every_database(kb, query):
+def test_the_ranking_is_the_same_on_every_database(kb, query, without_similar_words):
     found = [(a.external_id, score) for a, score, _ in search(query=query, limit=5)]
     assert found == PINNED[query]
     engine.search_index_reset()  # a fresh process reading the same rows ranks the same

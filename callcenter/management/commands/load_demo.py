@@ -1,13 +1,14 @@
 """Load the demo centre: people, queues, categories, the KB and 30 days of history.
 
-Idempotent: every row is found by a natural key (username, code, external id, a contact's
-provider id) before it is created, so a second run changes no counts.
+Idempotent: every row is found by a natural key (username, code, external id) before it is
+created, and the history (callcenter.services.demo_history: about 17,000 contacts with
+their tickets, surveys and the agents' presence, deterministic for ``--seed``) is skipped
+when its contacts (provider ids "demo-…") are there, so a second run changes no counts.
 """
 
 import json
-import random
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -15,23 +16,22 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from tqdm import tqdm
 
 from callcenter import roles
 from callcenter.models import (
     Agent,
     CallbackRequest,
     CannedReply,
-    Channel,
     Citizen,
     Contact,
-    Message,
     Queue,
     Skill,
     User,
 )
 from callcenter.services.callbacks import callback_attempt_record, callback_request_create
-from callcenter.services.contacts import contact_create
-from callcenter.services.messages import message_create
+from callcenter.services.demo_history import HistoryGenerator
+from callcenter.services.stats import stats_rebuild
 from knowledge.models import Article
 from knowledge.services import article_save
 from tickets.models import (
@@ -43,16 +43,14 @@ from tickets.models import (
     SlaPolicy,
     Ticket,
 )
-from tickets.services import (
-    category_get_or_create_path,
-    ticket_create,
-    ticket_resolve,
-    ticket_transfer,
-)
+from tickets.services import category_get_or_create_path
 
 DEMO_PASSWORD = "open120-demo"  # noqa: S105 - printed for the demo; make run only
 HISTORY_DAYS = 30
-HISTORY_CONTACTS = 420
+# About 700 on a weekday (Monday more), 300 at weekends: a month of a city's 120 line.
+HISTORY_CONTACTS = 17_000
+HISTORY_CITIZENS = 6_000
+HISTORY_PREFIX = "demo-"
 SEED = 120
 
 SKILLS = [
@@ -107,32 +105,6 @@ QUEUES = [
 # voicemail. The general line answers around the clock, as 120 centres do.
 QUEUE_CALENDARS = {"foreign": "외국어 상담 시간"}
 
-# Contacts per hour of the day: night line, morning peak, lunch dip, afternoon peak.
-HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 1, 2, 5, 10, 10, 9, 6, 9, 10, 9, 8, 5, 3, 2, 2, 2, 1, 1]
-
-CHANNEL_WEIGHTS = [
-    (Channel.VOICE, 55),
-    (Channel.WEBCHAT, 17),
-    (Channel.KAKAO, 15),
-    (Channel.SMS, 5),
-    (Channel.VIDEO, 4),
-    (Channel.OPEN311, 4),
-]
-
-
-@dataclass(frozen=True)
-class DemoStory:
-    """What happens to one demo contact, drawn up front from its own random stream."""
-
-    queued_at: datetime
-    agent: Agent
-    category: str
-    inquiry: dict
-    wait: timedelta
-    abandoned: bool
-    talk: timedelta
-    wrapup: timedelta
-
 
 def _read_json(app: str, name: str):
     return json.loads((Path(settings.BASE_DIR) / app / "demo" / name).read_text(encoding="utf-8"))
@@ -147,6 +119,25 @@ def _read_jsonl(app: str, name: str) -> list[dict]:
 
 class Command(BaseCommand):
     help = "Load demo departments, categories, queues, people, KB articles and 30 days of history."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=SEED,
+            help="seed of the generated history (same seed, same month)",
+        )
+        parser.add_argument(
+            "--contacts",
+            type=int,
+            default=HISTORY_CONTACTS,
+            help="contacts in the generated month (about)",
+        )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="reference data, people and the KB only (for generate_contacts)",
+        )
 
     def handle(self, *args, **options) -> None:
         people = _read_json("callcenter", "people.json")
@@ -170,7 +161,11 @@ class Command(BaseCommand):
             citizens = [self._citizen(row) for row in people["citizens"]]
             self._articles(articles, departments, admin)
             self._canned_replies()
-        created = self._history(agents, citizens, queues, departments, inquiries, supervisors[0])
+        created = 0
+        if not options["no_history"]:
+            created = self._history(
+                agents, citizens, queues, inquiries, seed=options["seed"], size=options["contacts"]
+            )
         self._callbacks(citizens, agents)
         self._report(agents, supervisors, officers, created)
 
@@ -353,53 +348,33 @@ class Command(BaseCommand):
             article.save(update_fields=["review_due"])
 
     # --- history -------------------------------------------------------------------------
-    def _history(self, agents, citizens, queues, departments, inquiries, supervisor) -> int:
-        """A few hundred finished contacts with their tickets, loaded once."""
-        if Contact.objects.filter(provider_id__startswith="demo-").exists():
+    def _history(self, agents, citizens, queues, inquiries, *, seed: int, size: int) -> int:
+        """A month of finished contacts that looks like a centre's, loaded once."""
+        if Contact.objects.filter(provider_id__startswith=HISTORY_PREFIX).exists():
             return 0
         now = timezone.now()
-        categories = sorted(inquiries)
-        channels, weights = zip(*CHANNEL_WEIGHTS, strict=True)
-        agents_by_queue = {
-            code: [a for a in agents if a.has_skills(queue.required_skills.all())]
-            for code, queue in queues.items()
-        }
-        created = 0
-        self.stdout.write("Loading 30 days of demo history ", ending="")
-        for n in range(1, HISTORY_CONTACTS + 1):
-            if n % 20 == 0:
-                self.stdout.write(".", ending="")
-                self.stdout.flush()
-            rng = random.Random(f"{SEED}-{n}")
-            channel = rng.choices(channels, weights)[0]
-            citizen = rng.choice(citizens)
-            category = rng.choice(categories)
-            queue = self._queue_for(channel, citizen, queues)
-            story = DemoStory(
-                queued_at=self._demo_time(rng, now),
-                agent=rng.choice(agents_by_queue[queue.code] or agents),
-                category=category,
-                inquiry=rng.choice(inquiries[category]),
-                wait=timedelta(seconds=min(rng.expovariate(1 / 25), 400)),
-                abandoned=rng.random() < 0.07,
-                talk=timedelta(seconds=rng.randint(90, 600)),
-                wrapup=timedelta(seconds=rng.randint(20, 150)),
-            )
-            if story.queued_at + story.wait + story.talk + story.wrapup > now:
-                continue  # would still be going on: the history holds finished contacts only
-            with transaction.atomic():
-                contact, _ = contact_create(
-                    channel=channel,
-                    provider_id=f"demo-{n:05d}",
-                    citizen=citizen,
-                    queue=queue,
-                    language=citizen.preferred_language,
-                    queued_at=story.queued_at,
-                )
-                self._play(contact, story, departments, supervisor, rng)
-            created += 1
-        self.stdout.write(" done")
-        return created
+        today = timezone.localdate(now)
+        start = today - timedelta(days=HISTORY_DAYS - 1)
+        self.stdout.write(f"Generating {HISTORY_DAYS} days of demo history (seed {seed})")
+        with tqdm(total=size, unit=" contacts", file=sys.stderr, disable=None) as bar:
+            counts = HistoryGenerator(
+                start=start,
+                end=today,
+                contacts=size,
+                seed=seed,
+                prefix=HISTORY_PREFIX,
+                agents=agents,
+                queues=queues,
+                inquiries=inquiries,
+                now=now,
+                citizens=citizens,
+                citizen_pool=max(100, size * HISTORY_CITIZENS // HISTORY_CONTACTS),
+                progress=bar.update,
+            ).run()
+        with tqdm(total=HISTORY_DAYS, unit=" days", file=sys.stderr, disable=None) as bar:
+            stats_rebuild(start=start, end=today, progress=bar.update)
+        self.stdout.write(f"Demo history: {counts.as_text()}")
+        return counts.contacts
 
     def _callbacks(self, citizens: list[Citizen], agents: list[Agent]) -> None:
         """A work list to look at: two call-backs waiting, one taken, one tried once."""
@@ -439,104 +414,6 @@ class Command(BaseCommand):
             callback_attempt_record(
                 callback=tried, user=agents[1].user, result=CallbackRequest.Result.NO_ANSWER
             )
-
-    @staticmethod
-    def _demo_time(rng: random.Random, now: datetime) -> datetime:
-        """Within the last 30 days: busier on weekdays and in office hours (Seoul time)."""
-        today = timezone.localdate(now)
-        days = [today - timedelta(days=offset) for offset in range(HISTORY_DAYS)]
-        day = rng.choices(days, weights=[4 if d.weekday() < 5 else 1 for d in days])[0]
-        hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
-        return datetime(
-            day.year,
-            day.month,
-            day.day,
-            hour,
-            rng.randint(0, 59),
-            rng.randint(0, 59),
-            tzinfo=timezone.get_current_timezone(),
-        )
-
-    @staticmethod
-    def _queue_for(channel: str, citizen: Citizen, queues: dict[str, Queue]) -> Queue:
-        if channel == Channel.VIDEO:
-            return queues["sign-video"]
-        if citizen.preferred_language != "ko" and channel in ("voice", "webchat", "kakao"):
-            return queues["foreign"]
-        if channel in queues["chat"].channels:
-            return queues["chat"]
-        return queues["general"]
-
-    def _play(self, contact, story: "DemoStory", departments, supervisor, rng) -> None:
-        agent, inquiry, category = story.agent, story.inquiry, story.category
-        wait, talk, wrapup, abandoned = story.wait, story.talk, story.wrapup, story.abandoned
-        if abandoned:
-            Contact.objects.filter(pk=contact.pk).update(
-                abandoned=True, ended_at=contact.queued_at + wait
-            )
-            return
-        answered_at = contact.queued_at + wait
-        ended_at = answered_at + talk
-        Contact.objects.filter(pk=contact.pk).update(
-            agent=agent,
-            offered_at=answered_at - timedelta(seconds=min(3, wait.total_seconds())),
-            answered_at=answered_at,
-            ended_at=ended_at,
-            wrapup_ended_at=ended_at + wrapup,
-        )
-        if not contact.is_realtime:
-            for sender, text, at in (
-                (Message.Sender.CITIZEN, inquiry["utterance"], answered_at - timedelta(seconds=5)),
-                (Message.Sender.AGENT, inquiry["answer"], answered_at + timedelta(seconds=40)),
-            ):
-                message = message_create(
-                    contact=contact,
-                    sender=sender,
-                    text=text,
-                    sender_user=agent.user if sender == Message.Sender.AGENT else None,
-                )
-                Message.objects.filter(pk=message.pk).update(created_at=at)
-        if rng.random() < 0.12:
-            return  # a quick answer that needed no ticket
-        ticket = ticket_create(
-            subject=inquiry["subject"],
-            description=inquiry["utterance"],
-            channel=contact.channel,
-            citizen=contact.citizen,
-            category=category_get_or_create_path(path=category),
-            created_by=agent.user,
-            contacts=[contact],
-            created_at=answered_at,
-        )
-        Ticket.objects.filter(pk=ticket.pk).update(assignee=agent.user, status=Ticket.Status.OPEN)
-        ticket.refresh_from_db()
-        if inquiry.get("transfer"):
-            department = self._department_for(category, departments)
-            ticket_transfer(
-                ticket=ticket,
-                department=department,
-                actor=agent.user,
-                note=inquiry["utterance"],
-                due=ended_at + timedelta(days=7),
-                at=ended_at,
-            )
-            if rng.random() < 0.6:
-                ticket_resolve(
-                    ticket=ticket,
-                    actor=supervisor,
-                    answer=inquiry["answer"],
-                    at=ended_at + timedelta(days=rng.randint(1, 5)),
-                )
-        else:
-            ticket_resolve(
-                ticket=ticket, actor=agent.user, answer=inquiry["answer"], at=ended_at + wrapup
-            )
-
-    @staticmethod
-    def _department_for(category: str, departments: dict[str, Department]) -> Department:
-        owners = Article.objects.filter(category=category_get_or_create_path(path=category))
-        owner = owners.exclude(department=None).values_list("department__name", flat=True).first()
-        return departments.get(owner) or next(iter(departments.values()))
 
     def _report(self, agents, supervisors, officers, created: int) -> None:
         self.stdout.write(

@@ -1,0 +1,141 @@
+"""The statistics rows (StatRow): rebuilt from the raw rows, a chunk of days at a time.
+
+``stats_rebuild`` is what ``manage.py rebuild_stats`` runs over history; ``stats_refresh``
+is what the worker runs every minute over the last STATS_REFRESH_DAYS days, so late
+changes (a wrap-up ended, a survey answered, a repeat contact that undoes an FCR, a ticket
+that went overdue) reach the rows within a minute. Both write exactly what
+``callcenter.metrics.stat_cells`` computes, so reports from rollups equal a direct
+computation.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from zlib import crc32
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from callcenter import metrics
+from callcenter.models import StatRow
+
+# Days computed in one pass and replaced in one transaction: the raw rows of a week are
+# read once per population instead of once per day.
+CHUNK_DAYS = 7
+# Held while a chunk is replaced, so two rebuilds never insert the same rows (PostgreSQL).
+LOCK_KEY = crc32(b"open120.stats_rebuild")
+# Held by a running refresh: a beat that comes while the last refresh still runs skips.
+REFRESH_LOCK_KEY = crc32(b"open120.stats_refresh")
+
+
+def _computed(first: date, last: date) -> dict:
+    """The chunk's sums from the raw rows, in one read-only transaction (PostgreSQL: without
+    JIT, whose compile time exceeds these short aggregates' run time)."""
+    start, end = metrics.day_bounds(first, last)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return metrics.stat_cells(start=start, end=end, now=timezone.now())
+
+
+COLUMNS = ("grain", "start", "dimension", "key", "channel", *metrics.Measures.field_names())
+
+
+def _chunk_rows(first: date, last: date) -> list[tuple]:
+    """The chunk's StatRow rows as value tuples in COLUMNS order: the 15-minute rows and
+    their sums by Seoul day."""
+    rows = []
+    for dimension, cells in _computed(first, last).items():
+        days: dict[tuple, metrics.Measures] = defaultdict(metrics.Measures)
+        for (bucket, key, channel), measures in cells.items():
+            rows.append(
+                (StatRow.Grain.QUARTER.value, bucket, dimension, key, channel)
+                + tuple(measures.as_dict().values())
+            )
+            midnight = bucket.replace(hour=0, minute=0, second=0, microsecond=0)
+            days[(midnight, key, channel)] += measures
+        rows.extend(
+            (StatRow.Grain.DAY.value, midnight, dimension, key, channel)
+            + tuple(measures.as_dict().values())
+            for (midnight, key, channel), measures in days.items()
+        )
+    return rows
+
+
+def _insert(rows: list[tuple]) -> None:
+    """PostgreSQL: one COPY (a rebuild writes hundreds of thousands of rows); elsewhere
+    bulk_create."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(StatRow._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(name) for name in COLUMNS)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    StatRow.objects.bulk_create(
+        (StatRow(**dict(zip(COLUMNS, row, strict=True))) for row in rows), batch_size=2000
+    )
+
+
+def _replace(first: date, last: date, rows: list[tuple]) -> None:
+    start, end = metrics.day_bounds(first, last)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        StatRow.objects.filter(start__gte=start, start__lt=end).delete()
+        _insert(rows)
+
+
+def stats_rebuild(
+    *, start: date, end: date, progress: Callable[[int], object] | None = None
+) -> int:
+    """Delete and recompute the StatRow rows (both grains) of the Seoul days start…end
+    (inclusive) from the raw rows; the number of rows written. ``progress`` is called with
+    the number of days each chunk finished (a tqdm bar's ``update``)."""
+    written = 0
+    first = start
+    while first <= end:
+        last = min(end, first + timedelta(days=CHUNK_DAYS - 1))
+        rows = _chunk_rows(first, last)
+        _replace(first, last, rows)
+        written += len(rows)
+        if progress is not None:
+            progress((last - first).days + 1)
+        first = last + timedelta(days=1)
+    return written
+
+
+@contextmanager
+def _refresh_lock():
+    """True when this process may refresh now: no other refresh is running (PostgreSQL;
+    SQLite serialises writers by itself)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REFRESH_LOCK_KEY])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK_KEY])
+
+
+def stats_refresh(*, now: datetime | None = None) -> int:
+    """Rebuild the last STATS_REFRESH_DAYS Seoul days up to today (the worker, every
+    minute); the number of rows written, 0 when another refresh is still running."""
+    today = timezone.localtime(now or timezone.now(), metrics.SEOUL).date()
+    days = max(1, settings.STATS_REFRESH_DAYS)
+    with _refresh_lock() as free:
+        if not free:
+            return 0
+        return stats_rebuild(start=today - timedelta(days=days - 1), end=today)

@@ -1,0 +1,176 @@
+"""The statistics rows: rebuilt from the raw rows, they give every report the same numbers
+as a direct computation; the worker's refresh picks up late changes; the command."""
+
+import re
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.utils import timezone
+
+from callcenter import metrics
+from callcenter.models import Agent, Queue, StatRow
+from callcenter.services.stats import REFRESH_LOCK_KEY, stats_rebuild, stats_refresh
+from tests.factories_metrics import contact, random_centre, seoul, stop_clock, survey
+
+pytestmark = pytest.mark.django_db
+
+FIRST = date(2026, 10, 30)  # a Friday: the set spans a weekend, a week edge and a month edge
+DAYS = 4
+RANGE = {"start": FIRST - timedelta(days=1), "end": FIRST + timedelta(days=DAYS + 3)}
+
+
+@pytest.fixture
+def centre():
+    random_centre(seed=15, first=FIRST, days=DAYS)
+    stats_rebuild(**RANGE)
+
+
+@pytest.mark.parametrize("group", metrics.GROUPS)
+def test_every_report_from_the_rollups_equals_the_direct_computation(centre, group):
+    for interval in (None, *metrics.INTERVALS):
+        raw = metrics.report(interval=interval, group=group, source="raw", **RANGE)
+        rollup = metrics.report(interval=interval, group=group, source="rollup", **RANGE)
+        assert raw == rollup, interval
+        assert raw and all(row.measures for row in raw), "rows with data only"
+
+
+def _filters(choice: str) -> dict:
+    if choice == "queue":
+        return {"queue_id": Queue.objects.get(code="rq-1").pk}
+    if choice == "agent":
+        return {"agent_id": Agent.objects.get(display_name="상담2").pk}
+    return {"channel": choice}
+
+
+@pytest.mark.parametrize("choice", ["voice", "kakao", "queue", "agent"])
+def test_filtered_reports_from_the_rollups_equal_the_direct_computation(centre, choice):
+    filters = _filters(choice)
+    for group in ("none", "channel"):
+        for interval in (None, "15m", "hour", "day", "week", "month"):
+            raw = metrics.report(interval=interval, group=group, source="raw", **RANGE, **filters)
+            rollup = metrics.report(interval=interval, group=group, **RANGE, **filters)
+            assert raw == rollup, (group, interval)
+            assert raw, "the filter keeps some rows"
+
+
+def test_the_whole_range_holds_every_kind_of_sum(centre):
+    total = metrics.totals(source="raw", **RANGE)
+    assert total == metrics.totals(source="rollup", **RANGE)
+    for name in metrics.Measures.field_names():
+        assert getattr(total, name) > 0, f"the random set exercises {name}"
+
+
+def test_each_dimension_adds_up_to_the_total_of_what_it_slices(centre):
+    total = metrics.totals(source="rollup", **RANGE)
+    by_queue = metrics.report(interval=None, group="queue", **RANGE)
+    by_department = metrics.report(interval=None, group="department", **RANGE)
+    assert sum(row.measures.offered for row in by_queue) == total.offered
+    assert sum(row.measures.survey_answers for row in by_queue) == total.survey_answers
+    assert sum(row.measures.tickets_opened for row in by_department) == total.tickets_opened
+    assert sum(row.measures.idle_us for row in by_queue) == 0, "idle time is no queue's"
+
+
+def test_the_heat_map_and_a_range_from_the_rollups_equal_the_direct_computation(centre):
+    assert metrics.heatmap(source="raw", **RANGE) == metrics.heatmap(source="rollup", **RANGE)
+    voice = {"channel": "voice"}
+    assert metrics.heatmap(source="raw", **RANGE, **voice) == metrics.heatmap(**RANGE, **voice)
+    start, end = seoul(FIRST, 8, 45), seoul(FIRST + timedelta(days=1), 17, 15)
+    assert metrics.between(start, end) == metrics.between(start, end, source="rollup")
+
+
+def test_a_rebuild_replaces_the_rows_of_its_days_only(centre):
+    rows = StatRow.objects.count()
+    assert stats_rebuild(start=FIRST, end=FIRST) < rows
+    assert StatRow.objects.count() == rows, "rebuilding a day writes back the same rows"
+    assert not StatRow.objects.filter(start__lt=seoul(RANGE["start"], 0)).exists()
+
+
+def test_daily_rows_start_at_seoul_midnight_and_15_minute_rows_on_quarter_hours(centre):
+    for row in StatRow.objects.filter(grain="1d"):
+        local = timezone.localtime(row.start, metrics.SEOUL)
+        assert (local.hour, local.minute) == (0, 0)
+    for row in StatRow.objects.filter(grain="15m"):
+        assert timezone.localtime(row.start, metrics.SEOUL).minute in (0, 15, 30, 45)
+
+
+def test_the_refresh_picks_up_a_late_wrap_up_and_a_late_survey(agent_user, monkeypatch):
+    now = stop_clock(monkeypatch, seoul(date(2026, 11, 4), 0, 40))
+    today = now.date()
+    call = contact(now - timedelta(minutes=30), answer_after=10, talk=60, agent=agent_user.agent)
+    stats_refresh()
+    before = metrics.report(start=today, end=today, interval=None)[0].measures
+    assert (before.handled, before.wrap_us, before.survey_answers) == (1, 0, 0)
+
+    call.wrapup_ended_at = call.ended_at + timedelta(seconds=45)
+    call.save(update_fields=["wrapup_ended_at"])
+    survey(now - timedelta(minutes=1), 5, contact=call)
+    stats_refresh()
+
+    after = metrics.report(start=today, end=today, interval=None)[0].measures
+    assert after.wrap_us == 45_000_000
+    assert (after.survey_answers, after.survey_satisfied) == (1, 1)
+
+
+def test_the_refresh_covers_the_configured_number_of_days(settings, monkeypatch):
+    settings.STATS_REFRESH_DAYS = 3
+    today = stop_clock(monkeypatch, seoul(date(2026, 11, 4), 9)).date()
+    for days_ago in (1, 2, 3):
+        contact(seoul(today - timedelta(days=days_ago), 12), abandon_after=30)
+    stats_refresh()
+    days = metrics.report(start=today - timedelta(days=5), end=today, interval="day")
+    assert [row.period.date() for row in days] == [
+        today - timedelta(days=2),
+        today - timedelta(days=1),
+    ]
+
+
+def test_rebuild_stats_shows_progress_and_says_how_many_rows_it_wrote():
+    day = date(2026, 11, 3)
+    contact(seoul(day, 9), answer_after=5, talk=100)
+    contact(seoul(day, 23, 59), channel="webchat", abandon_after=90)
+    out, err = StringIO(), StringIO()
+
+    call_command(
+        "rebuild_stats", "--from", "2026-11-01", "--to", "2026-11-10", stdout=out, stderr=err
+    )
+
+    assert "10/10" in err.getvalue(), "the bar counts the days"
+    written = int(re.search(r"Wrote (\d+) statistics rows", out.getvalue()).group(1))
+    assert written == StatRow.objects.count() > 0
+    assert "2026-11-01 … 2026-11-10" in out.getvalue()
+    assert metrics.totals(start=day, end=day).offered == 2
+
+
+def test_rebuild_stats_starts_from_the_first_contact_by_default(monkeypatch):
+    today = stop_clock(monkeypatch, seoul(date(2026, 11, 4), 9)).date()
+    contact(seoul(today - timedelta(days=3), 23, 59), abandon_after=30)
+    out = StringIO()
+
+    call_command("rebuild_stats", "--no-progress", stdout=out)
+
+    assert "2026-11-01 … 2026-11-04" in out.getvalue()
+    assert metrics.totals(start=today - timedelta(days=3), end=today).offered == 1
+
+
+def test_rebuild_stats_refuses_a_range_that_ends_before_it_starts():
+    with pytest.raises(Exception, match="before"):
+        call_command("rebuild_stats", "--from", "2026-11-10", "--to", "2026-11-01")
+
+
+@pytest.mark.postgres
+def test_a_refresh_that_comes_while_another_runs_skips_its_turn():
+    contact(timezone.now() - timedelta(minutes=5), abandon_after=30)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [REFRESH_LOCK_KEY])
+        assert stats_refresh() == 0
+        assert not StatRow.objects.exists()
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK_KEY])
+        assert stats_refresh() > 0
+    finally:
+        other.close()
