@@ -15,9 +15,8 @@ from django.urls import reverse
 
 from knowledge import search as engine
 from knowledge.models import Article, SearchDocument, SearchQueryLog
-from knowledge.search import analysis
+from knowledge.search import analysis, search, search_document_update, search_index_rebuild
 from knowledge.search import index as search_index
-from knowledge.search import search, search_document_update, search_index_rebuild
 from knowledge.search.analysis import TEXT_FIELDS
 from knowledge.services import article_save
 from tickets.models import Category
