@@ -975,23 +975,31 @@ def heatmap(*, start: date, end: date, source: str = "rollup", **filters) -> lis
         field, offered = "queued_at", Count("pk")
         if slicing.dimension != "all":
             rows = rows.filter(**{f"{slicing.dimension}_id": slicing.key})
+    elif slicing.dimension == "all":
+        # The daily "hour" rows: one per day, hour and channel.
+        rows = StatRow.objects.filter(
+            grain=StatRow.Grain.DAY,
+            dimension=StatRow.Dimension.HOUR,
+            start__gte=range_start,
+            start__lt=range_end,
+        )
+        field, offered, hour = "start", Sum("offered"), F("key")
     else:
         rows = StatRow.objects.filter(
             grain=StatRow.Grain.QUARTER,
             dimension=slicing.dimension,
             start__gte=range_start,
             start__lt=range_end,
+            key=slicing.key,
+            offered__gt=0,
         )
         field, offered = "start", Sum("offered")
-        if slicing.key is not None:
-            rows = rows.filter(key=slicing.key)
+    if source == "raw" or slicing.dimension != "all":
+        hour = ExtractHour(field, tzinfo=SEOUL)
     if slicing.channel:
         rows = rows.filter(channel=slicing.channel)
     counts = (
-        rows.annotate(
-            m_weekday=ExtractIsoWeekDay(field, tzinfo=SEOUL),
-            m_hour=ExtractHour(field, tzinfo=SEOUL),
-        )
+        rows.annotate(m_weekday=ExtractIsoWeekDay(field, tzinfo=SEOUL), m_hour=hour)
         .values("m_weekday", "m_hour")
         .annotate(m_offered=offered)
         .order_by()

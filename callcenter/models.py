@@ -1058,6 +1058,9 @@ class StatRow(models.Model):
         AGENT = "agent", _("agent")
         CATEGORY = "category", _("category")
         DEPARTMENT = "department", _("department")
+        # Daily rows only, key = the Seoul hour of day: the volume heat-map of long ranges
+        # reads 24 rows a day instead of 96 quarter-hours.
+        HOUR = "hour", _("hour of day")
 
     grain = models.CharField(max_length=3, choices=Grain.choices)
     start = models.DateTimeField()

@@ -50,6 +50,7 @@ def _chunk_rows(first: date, last: date) -> list[tuple]:
     rows = []
     for dimension, cells in _computed(first, last).items():
         days: dict[tuple, metrics.Measures] = defaultdict(metrics.Measures)
+        hours: dict[tuple, metrics.Measures] = defaultdict(metrics.Measures)
         for (bucket, key, channel), measures in cells.items():
             rows.append(
                 (StatRow.Grain.QUARTER.value, bucket, dimension, key, channel)
@@ -57,11 +58,14 @@ def _chunk_rows(first: date, last: date) -> list[tuple]:
             )
             midnight = bucket.replace(hour=0, minute=0, second=0, microsecond=0)
             days[(midnight, key, channel)] += measures
-        rows.extend(
-            (StatRow.Grain.DAY.value, midnight, dimension, key, channel)
-            + tuple(measures.as_dict().values())
-            for (midnight, key, channel), measures in days.items()
-        )
+            if dimension == StatRow.Dimension.ALL and measures.offered:
+                hours[(midnight, bucket.hour, channel)] += measures
+        for slice_, sums in ((dimension, days), (StatRow.Dimension.HOUR.value, hours)):
+            rows.extend(
+                (StatRow.Grain.DAY.value, midnight, slice_, key, channel)
+                + tuple(measures.as_dict().values())
+                for (midnight, key, channel), measures in sums.items()
+            )
     return rows
 
 

@@ -77,6 +77,9 @@ def test_the_heat_map_and_a_range_from_the_rollups_equal_the_direct_computation(
     assert metrics.heatmap(source="raw", **RANGE) == metrics.heatmap(source="rollup", **RANGE)
     voice = {"channel": "voice"}
     assert metrics.heatmap(source="raw", **RANGE, **voice) == metrics.heatmap(**RANGE, **voice)
+    queue = {"queue_id": Queue.objects.filter(contacts__isnull=False).first().pk}
+    assert metrics.heatmap(source="raw", **RANGE, **queue) == metrics.heatmap(**RANGE, **queue)
+    assert sum(map(sum, metrics.heatmap(**RANGE))) == metrics.totals(**RANGE).offered
     start, end = seoul(FIRST, 8, 45), seoul(FIRST + timedelta(days=1), 17, 15)
     assert metrics.between(start, end) == metrics.between(start, end, source="rollup")
 

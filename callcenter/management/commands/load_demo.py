@@ -7,6 +7,7 @@ when its contacts (provider ids "demo-…") are there, so a second run changes n
 """
 
 import json
+import random
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -25,12 +26,24 @@ from callcenter.models import (
     CannedReply,
     Citizen,
     Contact,
+    EvaluationForm,
+    EvaluationItem,
+    EvaluationSection,
+    EvaluationTask,
     Queue,
     Skill,
     User,
 )
 from callcenter.services.callbacks import callback_attempt_record, callback_request_create
 from callcenter.services.demo_history import HistoryGenerator
+from callcenter.services.qa import (
+    Answer,
+    evaluation_acknowledge,
+    evaluation_dispute,
+    evaluation_form_create,
+    evaluation_save,
+    qa_sample_week,
+)
 from callcenter.services.stats import stats_rebuild
 from knowledge.models import Article
 from knowledge.services import article_save
@@ -45,6 +58,32 @@ from tickets.models import (
 )
 from tickets.services import category_get_or_create_path
 
+# The demo's QA scorecard: (section, [(question, kind, weight, allows N/A, auto-fail)]).
+QA_SECTIONS = [
+    (
+        "인사와 응대",
+        [
+            ("표준 인사말로 상담을 시작했나요?", "yes_no", 1, False, False),
+            ("시민의 용건을 정확히 확인했나요?", "yes_no", 2, False, False),
+            ("친절하고 공손한 말투였나요?", "scale", 3, False, False),
+        ],
+    ),
+    (
+        "안내의 정확성",
+        [
+            ("안내 내용이 지식 베이스와 일치했나요?", "scale", 5, False, False),
+            ("필요한 부서 이관·콜백을 안내했나요?", "yes_no", 2, True, False),
+        ],
+    ),
+    (
+        "개인정보와 마무리",
+        [
+            ("개인정보를 노출하지 않았나요?", "yes_no", 1, False, True),
+            ("상담 기록(분류·답변)을 정확히 남겼나요?", "yes_no", 2, False, False),
+            ("추가 문의를 확인하고 마무리했나요?", "yes_no", 1, False, False),
+        ],
+    ),
+]
 DEMO_PASSWORD = "open120-demo"  # noqa: S105 - printed for the demo; make run only
 HISTORY_DAYS = 30
 # About 700 on a weekday (Monday more), 300 at weekends: a month of a city's 120 line.
@@ -167,6 +206,7 @@ class Command(BaseCommand):
                 agents, citizens, queues, inquiries, seed=options["seed"], size=options["contacts"]
             )
         self._callbacks(citizens, agents)
+        self._quality(supervisors, seed=options["seed"])
         self._report(agents, supervisors, officers, created)
 
     # --- reference data ------------------------------------------------------------------
@@ -414,6 +454,84 @@ class Command(BaseCommand):
             callback_attempt_record(
                 callback=tried, user=agents[1].user, result=CallbackRequest.Result.NO_ANSWER
             )
+
+    def _quality(self, supervisors: list[User], *, seed: int) -> None:
+        """A QA scorecard, the last weeks' samples and their evaluations (some acknowledged,
+        one disputed, one contact scored by every supervisor for calibration); loaded once."""
+        if EvaluationForm.objects.exists():
+            return
+        form = evaluation_form_create(
+            name="상담 품질 평가표",
+            description="120 상담 품질 기준: 응대, 정확성, 개인정보 보호, 마무리.",
+            created_by=supervisors[0],
+        )
+        for order, (title, items) in enumerate(QA_SECTIONS):
+            section = EvaluationSection.objects.create(form=form, title=title, order=order)
+            for item_order, (text, kind, weight, allows_na, auto_fail) in enumerate(items):
+                EvaluationItem.objects.create(
+                    section=section,
+                    text=text,
+                    kind=kind,
+                    weight=weight,
+                    allows_na=allows_na,
+                    auto_fail=auto_fail,
+                    order=item_order,
+                )
+        items = list(EvaluationItem.objects.filter(section__form=form))
+        today = timezone.localdate()
+        rng = random.Random(seed)  # noqa: S311 - demo data
+        evaluated = []
+        for weeks_ago in (4, 3, 2, 1, 0):
+            monday = today - timedelta(days=today.weekday() + 7 * weeks_ago)
+            qa_sample_week(week_start=monday)
+            if weeks_ago == 0:
+                continue  # this week's sample waits for the supervisors
+            tasks = EvaluationTask.objects.filter(week=monday).select_related("contact")
+            for number, task in enumerate(tasks):
+                answers = {item.pk: Answer(self._qa_value(item, rng)) for item in items}
+                evaluated.append(
+                    evaluation_save(
+                        form=form,
+                        contact=task.contact,
+                        evaluator=supervisors[number % len(supervisors)],
+                        answers=answers,
+                        comment="",
+                        submit=True,
+                    )
+                )
+        for number, evaluation in enumerate(evaluated[:: max(1, len(evaluated) // 12)]):
+            agent_user = evaluation.agent.user
+            if number == 0:
+                evaluation_dispute(
+                    evaluation=evaluation,
+                    user=agent_user,
+                    comment="시민이 요청한 부서 이관을 안내했는데 반영되지 않은 것 같습니다.",
+                )
+            else:
+                evaluation_acknowledge(evaluation=evaluation, user=agent_user)
+        if evaluated:
+            contact = evaluated[-1].contact
+            for supervisor in supervisors:
+                if supervisor.pk == evaluated[-1].evaluator_id:
+                    continue
+                answers = {item.pk: Answer(self._qa_value(item, rng)) for item in items}
+                evaluation_save(
+                    form=form,
+                    contact=contact,
+                    evaluator=supervisor,
+                    answers=answers,
+                    calibration=True,
+                    submit=True,
+                )
+        self.stdout.write(f"QA: {len(evaluated)} evaluations of the last 4 weeks' samples")
+
+    @staticmethod
+    def _qa_value(item: EvaluationItem, rng: random.Random) -> int | None:
+        if item.allows_na and rng.random() < 0.3:
+            return None
+        if item.kind == EvaluationItem.Kind.YES_NO:
+            return 0 if rng.random() < (0.02 if item.auto_fail else 0.12) else 1
+        return rng.choices(range(1, item.scale_max + 1), weights=[1, 2, 6, 14, 12])[0]
 
     def _report(self, agents, supervisors, officers, created: int) -> None:
         self.stdout.write(
