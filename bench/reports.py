@@ -171,6 +171,7 @@ def worker(args) -> dict:
             result["page"].append(
                 {"range": name, "source": source, "status": status, "bytes": size} | summary(times)
             )
+            print(f"page {name} {source}: {result['page'][-1]}", file=sys.stderr, flush=True)
             times, rows = [], 0
             for attempt in range(repeats + warm):
                 started = time.perf_counter()
@@ -181,7 +182,7 @@ def worker(args) -> dict:
             result["report"].append(
                 {"range": name, "source": source, "rows": rows, "n": repeats} | summary(times)
             )
-            print(f"report {name} {source}: p50 {summary(times)['p50']:.0f} ms", file=sys.stderr)
+            print(f"report {name} {source}: {result['report'][-1]}", file=sys.stderr, flush=True)
     result["database"] = connection.settings_dict["NAME"]
     return result
 
