@@ -507,7 +507,7 @@ def offer_accept(*, offer_id: int, agent: Agent) -> Contact:
         contact.answered_at = now
         contact.save(update_fields=["agent", "answered_at"])
         ContactEvent.objects.create(contact=contact, type=ContactEvent.Type.ACCEPTED, agent=agent)
-        _system_message(
+        system_line_create(
             contact, gettext_noop("Agent %(name)s has joined the chat."), name=agent.display_name
         )
         notify.publish_contact_assigned(contact)
@@ -590,7 +590,7 @@ def offers_expire() -> int:
 
 
 # --- conversation -------------------------------------------------------------------------
-def _system_message(contact: Contact, text: str, **params) -> Message:
+def system_line_create(contact: Contact, text: str, **params) -> Message:
     """A system line in the citizen's language (Korean, else English), stored once."""
     # A video call's contact speaks sign language: its page's language is the session's.
     language = contact.language
@@ -655,7 +655,7 @@ def contact_end(*, contact: Contact, by: str, actor: User | None = None) -> Cont
             agent=contact.agent,
             data={"by": by},
         )
-        _system_message(contact, _END_LINES[contact.channel == Channel.VOICE][by == "citizen"])
+        system_line_create(contact, _END_LINES[contact.channel == Channel.VOICE][by == "citizen"])
         if contact.channel == Channel.VOICE:
             voice.call_ended(contact, hang_up=by not in CALLER_ENDS)
         elif contact.channel == Channel.VIDEO:
@@ -765,7 +765,7 @@ def contact_transfer_to_agent(
             data={"from_agent": from_agent.pk, "to_agent": target.pk, "note": note},
         )
         _transfer_note(contact, from_agent, note)
-        _system_message(
+        system_line_create(
             contact,
             gettext_noop("Agent %(name)s is taking over the chat."),
             name=target.display_name,
@@ -819,7 +819,7 @@ def contact_transfer_to_queue(
             data={"to_queue": queue.code, "new_contact": leg.pk, "note": note},
         )
         _transfer_note(leg, from_agent, note)
-        _system_message(
+        system_line_create(
             contact,
             gettext_noop("Connecting you to the %(queue)s queue. Please wait a moment."),
             queue=queue.name,
@@ -853,7 +853,7 @@ def contact_join(*, contact: Contact, user: User) -> Contact:
                 )
         except IntegrityError:
             return contact  # joined a moment ago from another socket
-        _system_message(
+        system_line_create(
             contact,
             gettext_noop("Supervisor %(name)s has joined the chat."),
             name=user.display_name,

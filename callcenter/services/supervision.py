@@ -8,7 +8,7 @@ supervisor as actor) and tells the consoles and wallboards after commit.
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -17,10 +17,8 @@ from callcenter.models import (
     Agent,
     CallLeg,
     Channel,
-    ChatSession,
     Contact,
     ContactEvent,
-    Message,
     Offer,
     Presence,
     Queue,
@@ -30,7 +28,6 @@ from callcenter.models import (
 from callcenter.roles import AGENT, user_roles
 from callcenter.services import notify, voice
 from callcenter.services.locking import row_locked, rows_skip_locked
-from callcenter.services.messages import message_create
 from callcenter.services.offers import offer_close
 from callcenter.services.presence import (
     agent_load,
@@ -38,7 +35,7 @@ from callcenter.services.presence import (
     presence_follow_load,
     presence_for_own_call,
 )
-from callcenter.services.routing import contact_enqueue
+from callcenter.services.routing import contact_enqueue, system_line_create
 from channels_app import events
 
 # What a supervisor may put an agent in. Busy and wrap-up follow the agent's load and
@@ -48,21 +45,6 @@ SUPERVISOR_PRESENCES = (Presence.AVAILABLE, Presence.BREAK, Presence.OFFLINE)
 
 class SupervisionError(Exception):
     """A supervisor's action that cannot happen now; the message is shown to them."""
-
-
-def _system_line(contact: Contact, text: str, **params) -> Message:
-    """A line in the conversation in the citizen's language (Korean, else English)."""
-    language = contact.language
-    if contact.channel == Channel.VIDEO and contact.session_id:
-        language = (
-            ChatSession.objects.filter(pk=contact.session_id)
-            .values_list("language", flat=True)
-            .first()
-            or "ko"
-        )
-    with translation.override("ko" if language == "ko" else "en"):
-        line = _(text) % params
-    return message_create(contact=contact, sender=Message.Sender.SYSTEM, text=line)
 
 
 # --- agents' state ----------------------------------------------------------------------
@@ -157,7 +139,7 @@ def contact_move_to_queue(*, contact: Contact, queue: Queue, supervisor: User) -
             },
         )
         if contact.channel != Channel.VOICE:  # a caller hears the wait music's place
-            _system_line(
+            system_line_create(
                 contact,
                 gettext_noop("Connecting you to the %(queue)s queue. Please wait a moment."),
                 queue=queue.name,
@@ -221,7 +203,7 @@ def contact_take_over(*, contact: Contact, supervisor: User) -> Contact:
                 [events.video_group(contact.pk, "agent")],
                 {"type": "video.reassigned", "agent_user_id": taker.user_id},
             )
-        _system_line(
+        system_line_create(
             contact,
             gettext_noop("Supervisor %(name)s has taken over the chat."),
             name=taker.display_name,
