@@ -351,8 +351,8 @@ else:
 # The daily summary e-mail: to these addresses, at this Seoul hour, yesterday's figures.
 REPORT_SUMMARY_RECIPIENTS = env_list("REPORT_SUMMARY_RECIPIENTS", [])
 REPORT_SUMMARY_HOUR = env_int("REPORT_SUMMARY_HOUR", 7)
-# The worker recomputes this many recent days of statistics rows every minute (late
-# wrap-ups, survey answers, FCR's 7-day window all change recent days).
+# The worker recomputes today's and yesterday's statistics rows every minute, and this many
+# recent days every 15 minutes (FCR's 7-day window, late surveys change older days).
 STATS_REFRESH_DAYS = env_int("STATS_REFRESH_DAYS", 8)
 # QA random sampling: contacts per agent per week queued for evaluation.
 QA_SAMPLE_PER_AGENT_WEEK = env_int("QA_SAMPLE_PER_AGENT_WEEK", 3)

@@ -130,6 +130,30 @@ def test_the_refresh_covers_the_configured_number_of_days(settings, monkeypatch)
     ]
 
 
+def test_the_older_days_of_the_window_are_refreshed_every_quarter_hour_not_every_minute(
+    settings, monkeypatch
+):
+    settings.STATS_REFRESH_DAYS = 8
+    now = stop_clock(monkeypatch, seoul(date(2026, 11, 10), 9))
+    today = now.date()
+    stats_refresh()
+    old = contact(seoul(today - timedelta(days=5), 12), abandon_after=30)
+    recent = contact(seoul(today - timedelta(days=1), 12), abandon_after=30)
+
+    stop_clock(monkeypatch, now + timedelta(minutes=1))
+    stats_refresh()
+    days = metrics.report(start=today - timedelta(days=7), end=today, interval="day")
+    assert [row.period.date() for row in days] == [timezone.localtime(recent.queued_at).date()]
+
+    stop_clock(monkeypatch, now + timedelta(minutes=16))
+    stats_refresh()
+    days = metrics.report(start=today - timedelta(days=7), end=today, interval="day")
+    assert [row.period.date() for row in days] == [
+        timezone.localtime(old.queued_at).date(),
+        timezone.localtime(recent.queued_at).date(),
+    ]
+
+
 def test_rebuild_stats_shows_progress_and_says_how_many_rows_it_wrote():
     day = date(2026, 11, 3)
     contact(seoul(day, 9), answer_after=5, talk=100)
