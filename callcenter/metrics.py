@@ -188,10 +188,14 @@ class Measures:
         base = self.offered - self.short_abandoned
         return self.in_threshold / base if base else None
 
+    @staticmethod
+    def _mean(total_us: int, count: int) -> timedelta | None:
+        return _td(total_us / count) if count else None
+
     @property
     def asa(self) -> timedelta | None:
         """Queue time of answered contacts ÷ answered contacts."""
-        return _td(self.wait_us / self.answered) if self.answered else None
+        return self._mean(self.wait_us, self.answered)
 
     @property
     def abandonment_rate(self) -> float | None:
@@ -205,19 +209,19 @@ class Measures:
     @property
     def aht(self) -> timedelta | None:
         """(talk + hold + wrap-up) ÷ handled contacts."""
-        return _td(self.handle_us / self.handled) if self.handled else None
+        return self._mean(self.handle_us, self.handled)
 
     @property
     def aht_talk(self) -> timedelta | None:
-        return _td(self.talk_us / self.handled) if self.handled else None
+        return self._mean(self.talk_us, self.handled)
 
     @property
     def aht_hold(self) -> timedelta | None:
-        return _td(self.hold_us / self.handled) if self.handled else None
+        return self._mean(self.hold_us, self.handled)
 
     @property
     def aht_wrap(self) -> timedelta | None:
-        return _td(self.wrap_us / self.handled) if self.handled else None
+        return self._mean(self.wrap_us, self.handled)
 
     @property
     def fcr(self) -> float | None:

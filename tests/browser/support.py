@@ -68,6 +68,13 @@ minji = agent("minji", "김민지", [korean])
 category_get_or_create_path(path="일반행정/민원서류")
 """
 )
+# The chat centre with a supervisor watching it.
+SUPERVISED_CHAT_SETUP = (
+    CHAT_SETUP
+    + """
+sora = staff("sora", "supervisor", "박소라")
+"""
+)
 
 
 def manage(env: dict[str, str], *command: str, timeout: int = 120) -> str:

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import async_playwright, expect
 
 from tests.browser.support import (
-    CHAT_SETUP,
+    SUPERVISED_CHAT_SETUP,
     go_available,
     launch,
     live_server,
@@ -19,12 +19,7 @@ from tests.browser.support import (
     start_chat,
 )
 
-SETUP = (
-    CHAT_SETUP
-    + """
-sora = staff("sora", "supervisor", "박소라")
-"""
-)
+SETUP = SUPERVISED_CHAT_SETUP
 
 pytestmark = needs_chromium
 
