@@ -1042,8 +1042,8 @@ class VideoRecording(models.Model):
 
 
 class StatRow(models.Model):
-    """Pre-aggregated service figures of one interval (a 15-minute bucket or a Seoul
-    calendar day) for one slice: everything on one channel, or one queue, agent, category or
+    """Pre-aggregated service figures of one interval (a 15-minute bucket, a Seoul calendar
+    day, week or month) for one slice: everything on one channel, or one queue, agent, category or
     department. Sums only (counts and microseconds), so rows add up to any longer interval;
     ratios are computed when read (callcenter.metrics). Maintained by the worker and rebuilt
     from the raw rows by ``manage.py rebuild_stats``; equal to a direct computation."""
@@ -1051,6 +1051,10 @@ class StatRow(models.Model):
     class Grain(models.TextChoices):
         QUARTER = "15m", _("15 minutes")
         DAY = "1d", _("day")
+        # Sums of the daily rows by Seoul week (from Monday) and month, every dimension but
+        # "hour": a year's report by week, month or in one period reads a few rows per slice.
+        WEEK = "1w", _("week")
+        MONTH = "1mo", _("month")
 
     class Dimension(models.TextChoices):
         ALL = "all", _("all")

@@ -88,12 +88,13 @@ def _report_arguments(filters: ReportFilters, **changes) -> dict:
 
 
 def _report_context(filters: ReportFilters) -> dict:
-    rows = metrics.report(**_report_arguments(filters))
-    timeline = (
-        rows
-        if filters.group == "none"
-        else metrics.report(**_report_arguments(filters, group="none"))
-    )
+    if filters.group == "none":
+        timeline = metrics.report(**_report_arguments(filters))
+        rows, more = timeline[:PAGE_ROWS], len(timeline) > PAGE_ROWS
+    else:
+        # A grouped table can be huge (a year by day by agent): only its head is computed.
+        rows, more = metrics.report_head(limit=PAGE_ROWS, **_report_arguments(filters))
+        timeline = metrics.report(**_report_arguments(filters, group="none"))
     # Sums add up: the ungrouped periods make the range's totals.
     total = _sum(timeline)
     previous = filters.previous() if filters.compare else None
@@ -113,7 +114,7 @@ def _report_context(filters: ReportFilters) -> dict:
         "previous": _timeline(previous_timeline, previous) if previous else None,
         "categories": _category_chart(categories),
     }
-    table_rows = [_table_row(row, filters) for row in rows[:PAGE_ROWS]]
+    table_rows = [_table_row(row, filters) for row in rows]
     timeline_points = _timeline_points(chart["timeline"])
     return {
         "filters": filters,
@@ -123,7 +124,7 @@ def _report_context(filters: ReportFilters) -> dict:
         "columns": exports.COLUMNS,
         "rows": table_rows,
         "rows_html": _table_rows_html(table_rows, grouped=filters.group != "none"),
-        "row_count": len(rows),
+        "more_rows": more,
         "page_rows": PAGE_ROWS,
         "total_cells": [column.display(total) for column in exports.COLUMNS],
         "previous_cells": (

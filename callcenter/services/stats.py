@@ -9,13 +9,15 @@ computation.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from zlib import crc32
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from callcenter import metrics
@@ -73,11 +75,11 @@ def _chunk_rows(first: date, last: date) -> list[tuple]:
     return rows
 
 
-def _insert(rows: list[tuple]) -> None:
+def _insert(rows: Iterable[tuple], model=StatRow) -> None:
     """PostgreSQL: one COPY (a rebuild writes hundreds of thousands of rows); elsewhere
-    bulk_create."""
+    bulk_create. ``model``: a migration's historical StatRow."""
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(StatRow._meta.db_table)
+        table = connection.ops.quote_name(model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(name) for name in COLUMNS)
         with (
             connection.cursor() as cursor,
@@ -86,27 +88,81 @@ def _insert(rows: list[tuple]) -> None:
             for row in rows:
                 copy.write_row(row)
         return
-    StatRow.objects.bulk_create(
-        (StatRow(**dict(zip(COLUMNS, row, strict=True))) for row in rows), batch_size=2000
+    model.objects.bulk_create(
+        (model(**dict(zip(COLUMNS, row, strict=True))) for row in rows), batch_size=2000
     )
+
+
+def _locked() -> None:
+    """In a transaction: wait for any other writer of the rows (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
 def _replace(first: date, last: date, rows: list[tuple]) -> None:
     start, end = metrics.day_bounds(first, last)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        StatRow.objects.filter(start__gte=start, start__lt=end).delete()
+        _locked()
+        StatRow.objects.filter(
+            grain__in=(StatRow.Grain.QUARTER, StatRow.Grain.DAY), start__gte=start, start__lt=end
+        ).delete()
         _insert(rows)
+
+
+# The longer grains and the report interval each one is: a week's or month's rows are the
+# sums of its daily rows (the heat-map's "hour" rows stay daily).
+COARSE_GRAINS = (
+    (StatRow.Grain.WEEK, "week", TruncWeek),
+    (StatRow.Grain.MONTH, "month", TruncMonth),
+)
+
+
+def _periods_holding(first: date, last: date, interval: str) -> tuple[date, date]:
+    """The first day of the first week or month holding ``first``, and the last day of the
+    last one holding ``last``."""
+    if interval == "week":
+        return first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
+    following = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first.replace(day=1), following - timedelta(days=1)
+
+
+def rollup_periods(first: date, last: date, *, model=StatRow) -> int:
+    """Replace the week and month rows of every week and month holding a day of
+    first…last (Seoul) with the sums of their daily rows; the number of rows written.
+    ``model``: a migration's historical StatRow."""
+    written = 0
+    sums = {f"s_{name}": Sum(name) for name in metrics.Measures.field_names()}
+    for grain, interval, trunc in COARSE_GRAINS:
+        start, end = metrics.day_bounds(*_periods_holding(first, last, interval))
+        days = (
+            model.objects.filter(grain=StatRow.Grain.DAY, start__gte=start, start__lt=end)
+            .exclude(dimension=StatRow.Dimension.HOUR)
+            .annotate(m_period=trunc("start", tzinfo=metrics.SEOUL))
+            .values("m_period", "dimension", "key", "channel")
+            .annotate(**sums)
+            .order_by()
+        )
+        with transaction.atomic():
+            _locked()
+            rows = [
+                (grain.value, row["m_period"], row["dimension"], row["key"], row["channel"])
+                + tuple(row[name] or 0 for name in sums)
+                for row in days
+            ]
+            model.objects.filter(grain=grain, start__gte=start, start__lt=end).delete()
+            _insert(rows, model)
+        written += len(rows)
+    return written
 
 
 def stats_rebuild(
     *, start: date, end: date, progress: Callable[[int], object] | None = None
 ) -> int:
-    """Delete and recompute the StatRow rows (both grains) of the Seoul days start…end
-    (inclusive) from the raw rows; the number of rows written. ``progress`` is called with
-    the number of days each chunk finished (a tqdm bar's ``update``)."""
+    """Delete and recompute the StatRow rows of the Seoul days start…end (inclusive) from
+    the raw rows, then the week and month rows holding them; the number of rows written.
+    ``progress`` is called with the number of days each chunk finished (a tqdm bar's
+    ``update``)."""
     written = 0
     first = start
     while first <= end:
@@ -117,6 +173,8 @@ def stats_rebuild(
         if progress is not None:
             progress((last - first).days + 1)
         first = last + timedelta(days=1)
+    if start <= end:
+        written += rollup_periods(start, end)
     return written
 
 

@@ -524,3 +524,35 @@ def test_the_xlsx_export_is_a_workbook_with_number_cells(client, supervisor_user
     assert "xl/worksheets/sheet2.xml" in names
     offered = re.search(r'<c r="C2"([^>]*)><v>([^<]*)</v>', sheet)
     assert offered and 't="s"' not in offered.group(1) and offered.group(2) == "3"
+
+
+def test_a_long_grouped_table_shows_its_head_and_points_to_the_exports(
+    client, supervisor_user, monkeypatch
+):
+    """Only the first rows of a grouped report are computed and shown; the rest are in the
+    exports (a year by day by agent would be a six-figure table)."""
+    monkeypatch.setattr("callcenter.report_views.PAGE_ROWS", 3)
+    day = _day()
+    queues = [factories.QueueFactory(code=f"q{n}", name=f"대기열{n}") for n in range(2)]
+    for days_ago in range(4):
+        for queue in queues:
+            _call(queue, _at(day - timedelta(days=days_ago), 11), wait=5)
+    stats_rebuild(start=day - timedelta(days=6), end=day)
+    client.force_login(supervisor_user)
+    query = {"from": day - timedelta(days=3), "to": day, "group": "queue", "interval": "day"}
+
+    response = client.get(REPORTS, query)
+    page = response.content.decode()
+    rows = response.context["rows"]
+    assert [(row["period"], row["group"]) for row in rows] == [
+        (rows[0]["period"], "대기열0"),
+        (rows[0]["period"], "대기열1"),
+        (rows[2]["period"], "대기열0"),
+    ]
+    assert "처음 3행만 표시합니다" in page
+    exported = _csv(client.get(reverse("supervisor-reports-export", args=["csv"]), query))
+    assert len(exported) == 1 + 8, "the export carries every row"
+
+    whole = client.get(REPORTS, {**query, "from": day})
+    assert len(whole.context["rows"]) == 2
+    assert "처음 3행만" not in whole.content.decode()

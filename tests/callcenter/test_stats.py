@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from django.db.models import Sum
 from django.utils import timezone
 
 from callcenter import metrics
@@ -88,7 +89,87 @@ def test_a_rebuild_replaces_the_rows_of_its_days_only(centre):
     rows = StatRow.objects.count()
     assert stats_rebuild(start=FIRST, end=FIRST) < rows
     assert StatRow.objects.count() == rows, "rebuilding a day writes back the same rows"
-    assert not StatRow.objects.filter(start__lt=seoul(RANGE["start"], 0)).exists()
+    before = StatRow.objects.filter(start__lt=seoul(RANGE["start"], 0))
+    assert not before.filter(grain__in=("15m", "1d")).exists()
+    # The week and the month holding the range's first day start before it.
+    assert set(before.values_list("grain", flat=True)) == {"1w", "1mo"}
+
+
+# Ranges whose whole weeks and months come from the week and month rows, with days of data
+# at the edges (Saturday 31 October) or none (1 October), and one with no whole period.
+WIDE_RANGES = [
+    (date(2026, 10, 1), date(2026, 11, 30)),
+    (date(2026, 10, 31), date(2026, 11, 30)),
+    (date(2026, 10, 29), date(2026, 11, 1)),
+]
+
+
+@pytest.mark.parametrize("group", metrics.GROUPS)
+def test_reports_by_week_month_or_in_one_period_from_the_longer_rows_equal_raw(group):
+    random_centre(seed=15, first=FIRST, days=DAYS)
+    # Every day of the ranges (agents' idle time runs on after the last contact).
+    stats_rebuild(start=WIDE_RANGES[0][0], end=WIDE_RANGES[0][1])
+    for first, last in WIDE_RANGES:
+        for interval in (None, "week", "month"):
+            raw = metrics.report(
+                start=first, end=last, interval=interval, group=group, source="raw"
+            )
+            rollup = metrics.report(start=first, end=last, interval=interval, group=group)
+            assert raw == rollup, (first, interval)
+            assert raw
+
+
+@pytest.mark.parametrize("interval", ["15m", "day", "week", "month", None])
+def test_the_head_of_a_report_is_its_first_rows(centre, interval):
+    for group in ("agent", "channel"):
+        rows = metrics.report(interval=interval, group=group, **RANGE)
+        for limit in (1, 7, len(rows) - 1, len(rows), len(rows) + 5):
+            head, more = metrics.report_head(limit=limit, interval=interval, group=group, **RANGE)
+            assert (head, more) == (rows[:limit], len(rows) > limit), (group, limit)
+
+
+def test_whole_months_and_weeks_are_read_from_their_own_rows(centre):
+    start, end = metrics.day_bounds(date(2026, 10, 31), date(2026, 11, 30))
+    assert [grain for grain, _a, _b in metrics._rollup_pieces(None, start, end)] == ["1d", "1mo"]
+    weeks = metrics._rollup_pieces("week", start, end)
+    assert [grain for grain, _a, _b in weeks] == ["1d", "1w", "1d"]
+    assert timezone.localtime(weeks[1][1], metrics.SEOUL).date() == date(2026, 11, 2)
+    assert metrics._rollup_pieces("day", start, end) == [("1d", start, end)]
+
+
+def test_week_and_month_rows_are_the_sums_of_their_daily_rows(centre):
+    names = metrics.Measures.field_names()
+    for grain, days in (("1w", 7), ("1mo", None)):
+        coarse = StatRow.objects.filter(grain=grain)
+        assert coarse.exists()
+        for row in coarse:
+            start = timezone.localtime(row.start, metrics.SEOUL)
+            if days is None:
+                end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+            else:
+                end = start + timedelta(days=days)
+            daily = StatRow.objects.filter(
+                grain="1d",
+                dimension=row.dimension,
+                key=row.key,
+                channel=row.channel,
+                start__gte=start,
+                start__lt=end,
+            )
+            sums = [sum(getattr(day, name) for day in daily) for name in names]
+            assert sums == [getattr(row, name) for name in names], (grain, row)
+    assert not StatRow.objects.filter(grain__in=("1w", "1mo"), dimension="hour").exists()
+
+
+def test_the_longer_rows_can_be_summed_again_from_the_daily_ones(centre):
+    """What the migration does on a database that already holds daily rows."""
+    from callcenter.services.stats import rollup_periods
+
+    kept = sorted(StatRow.objects.filter(grain__in=("1w", "1mo")).values_list())
+    StatRow.objects.filter(grain__in=("1w", "1mo")).delete()
+    assert rollup_periods(FIRST, FIRST + timedelta(days=DAYS - 1)) == len(kept)
+    again = sorted(StatRow.objects.filter(grain__in=("1w", "1mo")).values_list())
+    assert [row[1:] for row in again] == [row[1:] for row in kept]
 
 
 def test_daily_rows_start_at_seoul_midnight_and_15_minute_rows_on_quarter_hours(centre):
@@ -115,6 +196,14 @@ def test_the_refresh_picks_up_a_late_wrap_up_and_a_late_survey(agent_user, monke
     after = metrics.report(start=today, end=today, interval=None)[0].measures
     assert after.wrap_us == 45_000_000
     assert (after.survey_answers, after.survey_satisfied) == (1, 1)
+    # The month's row (what a report of the whole month reads) follows too.
+    month = StatRow.objects.filter(grain="1mo", dimension="all")
+    assert month.aggregate(wrap=Sum("wrap_us"), answers=Sum("survey_answers")) == {
+        "wrap": 45_000_000,
+        "answers": 1,
+    }
+    november = metrics.report(start=date(2026, 11, 1), end=date(2026, 11, 30), interval=None)
+    assert november[0].measures == after
 
 
 def test_the_refresh_covers_the_configured_number_of_days(settings, monkeypatch):
