@@ -3,10 +3,10 @@
 from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from callcenter.metrics import SEOUL, day_bounds
-from callcenter.models import Channel, Presence
+from callcenter.models import Presence
 from callcenter.wallboard import wallboard_snapshot
 from tests import factories
 from tests import factories_wallboard as make
@@ -108,7 +108,9 @@ def test_each_signed_in_agent_shows_state_time_in_state_and_contacts_in_hand(cen
         citizen=citizen,
     )
 
-    snapshot = wallboard_snapshot(now=now)
+    # Labels are in the language of whoever asks (an earlier request may have left English on).
+    with translation.override("ko"):
+        snapshot = wallboard_snapshot(now=now)
 
     names = [row["name"] for row in snapshot["agents"]]
     assert names == ["김민지", "이준호", "최수진"]  # Haneul signed out with her console
@@ -119,7 +121,7 @@ def test_each_signed_in_agent_shows_state_time_in_state_and_contacts_in_hand(cen
         {
             "id": held.pk,
             "channel": "voice",
-            "channel_label": str(Channel.VOICE.label),
+            "channel_label": "전화",
             "state": "active",
             "since": timezone.localtime(held.answered_at).isoformat(),
             "queue_id": centre["phone"].pk,
