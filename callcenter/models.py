@@ -237,6 +237,16 @@ class AgentPresenceEvent(models.Model):
     presence = models.CharField(max_length=20, choices=Presence.choices)
     reason = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Who changed it when it was not the agent (a supervisor on the wallboard); null for
+    # the agent's own changes and the system's (sign-out, missed offers).
+    changed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
 
     class Meta:
         ordering = ["id"]
