@@ -200,9 +200,9 @@ def totals(*, start: date, end: date, source: str = "rollup", **filters) -> Meas
     return total
 
 
-def heatmap(*, start: date, end: date, source: str = "rollup", **filters) -> list[list[int]]:
-    """Contacts offered by weekday (0 = Monday) × hour of day (0–23), Seoul time."""
-    slicing = _slicing(
+def _filtered(filters: dict, source: str) -> _Slicing:
+    """The ungrouped, undivided slicing of a channel / queue_id / agent_id filter."""
+    return _slicing(
         "none",
         None,
         filters.get("channel"),
@@ -210,6 +210,11 @@ def heatmap(*, start: date, end: date, source: str = "rollup", **filters) -> lis
         filters.get("agent_id"),
         source,
     )
+
+
+def heatmap(*, start: date, end: date, source: str = "rollup", **filters) -> list[list[int]]:
+    """Contacts offered by weekday (0 = Monday) × hour of day (0–23), Seoul time."""
+    slicing = _filtered(filters, source)
     range_start, range_end = day_bounds(start, end)
     if source == "raw":
         rows = Contact.objects.filter(
@@ -258,14 +263,7 @@ def heatmap(*, start: date, end: date, source: str = "rollup", **filters) -> lis
 def between(start: datetime, end: datetime, *, source: str = "raw", **filters) -> Measures:
     """Sums for an arbitrary aware [start, end) range (today so far, the last hour), raw.
     With ``source="rollup"`` both ends must fall on 15-minute edges."""
-    slicing = _slicing(
-        "none",
-        None,
-        filters.get("channel"),
-        filters.get("queue_id"),
-        filters.get("agent_id"),
-        source,
-    )
+    slicing = _filtered(filters, source)
     if source == "rollup" and any(
         moment != _period_floor(moment, "15m") for moment in (start, end)
     ):
