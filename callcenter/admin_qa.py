@@ -50,7 +50,7 @@ class EvaluationAdmin(admin.ModelAdmin):
     """Read-only history: evaluations are written through the QA pages."""
 
     list_display = ["contact", "agent", "evaluator", "form", "status", "score", "submitted_at"]
-    list_filter = ["status", "calibration", "auto_failed", "form"]
+    list_filter = ["status", "calibration", "auto_failed", "dispute_outcome", "form"]
     search_fields = ["agent__display_name", "evaluator__username"]
     inlines = [EvaluationAnswerInline]
     readonly_fields = [field.name for field in Evaluation._meta.fields]

@@ -137,27 +137,14 @@ def _item_label(item: EvaluationItem) -> str:
     return format_html("{}{}", item.text, badges)
 
 
-class EvaluateForm(forms.Form):
-    """One radio group per item (and a comment), the overall comment and the calibration
-    choice. ``submit`` asks for every item; a draft may leave some unanswered."""
+class _ItemFieldsMixin:
+    """One radio group (yes/no, a scale, N/A where allowed) and a comment per item of a
+    form, the same for scoring a contact and for re-scoring it when a dispute is upheld."""
 
-    comment = forms.CharField(
-        label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    calibration = forms.BooleanField(
-        label=_("Calibration exercise (not shown to the agent)"), required=False
-    )
+    fields: dict
+    cleaned_data: dict
 
-    def __init__(
-        self,
-        *args,
-        sections: list[EvaluationSection],
-        submit: bool = False,
-        calibration_only: bool = False,
-        **kwargs,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.submit = submit
+    def add_item_fields(self, sections: list[EvaluationSection]) -> list[Fieldset]:
         self.items: dict[int, EvaluationItem] = {}
         fieldsets = []
         for section in sections:
@@ -185,6 +172,56 @@ class EvaluateForm(forms.Form):
                     )
                 )
             fieldsets.append(Fieldset(section.title, *parts))
+        return fieldsets
+
+    @staticmethod
+    def initial_answers(evaluation: Evaluation | None) -> dict:
+        """The item fields' initial values from ``evaluation``'s answers."""
+        initial: dict = {}
+        if evaluation is None:
+            return initial
+        answer: EvaluationAnswer
+        for answer in evaluation.answers.all():
+            initial[f"item_{answer.item_id}"] = (
+                NOT_APPLICABLE if answer.not_applicable else str(answer.value)
+            )
+            initial[f"note_{answer.item_id}"] = answer.comment
+        return initial
+
+    def answers(self) -> dict:
+        """Answers by item id (value None for N/A), for the services."""
+        result = {}
+        for pk in self.items:
+            raw = self.cleaned_data.get(f"item_{pk}")
+            if not raw:
+                continue
+            value = None if raw == NOT_APPLICABLE else int(raw)
+            result[pk] = Answer(value=value, comment=self.cleaned_data.get(f"note_{pk}", ""))
+        return result
+
+
+class EvaluateForm(_ItemFieldsMixin, forms.Form):
+    """One radio group per item (and a comment), the overall comment and the calibration
+    choice. ``submit`` asks for every item; a draft may leave some unanswered."""
+
+    comment = forms.CharField(
+        label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    calibration = forms.BooleanField(
+        label=_("Calibration exercise (not shown to the agent)"), required=False
+    )
+
+    def __init__(
+        self,
+        *args,
+        sections: list[EvaluationSection],
+        submit: bool = False,
+        calibration_only: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.submit = submit
+        fieldsets = self.add_item_fields(sections)
         if calibration_only:
             self.fields["calibration"].initial = True
             self.fields["calibration"].disabled = True
@@ -205,14 +242,11 @@ class EvaluateForm(forms.Form):
     def initial_from(cls, evaluation: Evaluation | None) -> dict:
         if evaluation is None:
             return {}
-        initial: dict = {"comment": evaluation.comment, "calibration": evaluation.calibration}
-        answer: EvaluationAnswer
-        for answer in evaluation.answers.all():
-            initial[f"item_{answer.item_id}"] = (
-                NOT_APPLICABLE if answer.not_applicable else str(answer.value)
-            )
-            initial[f"note_{answer.item_id}"] = answer.comment
-        return initial
+        return {
+            "comment": evaluation.comment,
+            "calibration": evaluation.calibration,
+            **cls.initial_answers(evaluation),
+        }
 
     def clean(self) -> dict:
         data = super().clean()
@@ -221,17 +255,6 @@ class EvaluateForm(forms.Form):
                 if not data.get(f"item_{pk}"):
                     self.add_error(f"item_{pk}", _("Answer this question to submit."))
         return data
-
-    def answers(self) -> dict:
-        """Answers by item id (value None for N/A), for ``evaluation_save``."""
-        result = {}
-        for pk in self.items:
-            raw = self.cleaned_data.get(f"item_{pk}")
-            if not raw:
-                continue
-            value = None if raw == NOT_APPLICABLE else int(raw)
-            result[pk] = Answer(value=value, comment=self.cleaned_data.get(f"note_{pk}", ""))
-        return result
 
 
 # --- the agent's answer and its resolution ------------------------------------------------
@@ -249,7 +272,11 @@ class DisputeForm(forms.Form):
         self.helper.add_input(DangerSubmit("dispute", _("Dispute")))
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(_ItemFieldsMixin, forms.Form):
+    """The outcome, a note for the agent and the evaluation's answers, filled in as they
+    stand: upholding re-scores with them (every question answered, as when submitting);
+    rejecting keeps the evaluation, so it refuses changed answers rather than drop them."""
+
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Evaluation.Outcome.choices, widget=forms.RadioSelect
     )
@@ -257,11 +284,44 @@ class ResolveForm(forms.Form):
         label=_("Note for the agent"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, action: str = "", **kwargs) -> None:
+    def __init__(self, *args, evaluation: Evaluation, sections: list[EvaluationSection], **kwargs):
+        kwargs.setdefault("initial", self.initial_answers(evaluation))
         super().__init__(*args, **kwargs)
+        fieldsets = self.add_item_fields(sections)
         self.helper = FormHelper()
-        self.helper.form_action = action
+        # The scoring sheet's id: static/js/qa.js shows the running score of this one too.
+        self.helper.form_id = "qa-evaluate"
+        self.helper.layout = Layout(
+            InlineRadios("outcome"),
+            "note",
+            Fieldset(
+                _("Answers (used when the dispute is upheld)"),
+                *fieldsets,
+                css_class="qa-rescore",
+            ),
+        )
         self.helper.add_input(Submit("resolve", _("Resolve the dispute")))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        outcome = data.get("outcome")
+        if outcome == Evaluation.Outcome.UPHELD:
+            for pk in self.items:
+                if not data.get(f"item_{pk}"):
+                    self.add_error(f"item_{pk}", _("Answer this question to uphold the dispute."))
+        elif outcome == Evaluation.Outcome.REJECTED:
+            answer_fields = {f"item_{pk}" for pk in self.items} | {
+                f"note_{pk}" for pk in self.items
+            }
+            if answer_fields & set(self.changed_data):
+                raise forms.ValidationError(
+                    _(
+                        "You changed answers but rejected the dispute, which keeps the "
+                        "evaluation as it was. Uphold the dispute to re-score it, or leave "
+                        "the answers unchanged."
+                    )
+                )
+        return data
 
 
 class ContactLookupForm(forms.Form):

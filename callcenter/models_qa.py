@@ -152,7 +152,9 @@ class Evaluation(models.Model):
 
     A draft is the evaluator's own; submitted, it is final and (unless it is a calibration
     exercise) shown to the agent, who acknowledges it or disputes it with a comment; a
-    supervisor then resolves the dispute with a note. One evaluation per contact, form and
+    supervisor then resolves the dispute with a note. Upholding a dispute re-scores the
+    evaluation: its answers change and the score before is kept, so the agent sees what
+    their dispute changed. One evaluation per contact, form and
     evaluator, and one non-calibration ("official") evaluation per contact and form: the
     others scoring the same contact do it to calibrate."""
 
@@ -213,6 +215,20 @@ class Evaluation(models.Model):
         related_name="+",
         verbose_name=_("resolved by"),
     )
+    score_before_dispute = models.DecimalField(
+        _("score before the dispute (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Set when an upheld dispute re-scored the evaluation."),
+    )
+    auto_failed_before_dispute = models.BooleanField(
+        _("auto-failed before the dispute"), null=True, blank=True
+    )
+    dispute_resolution_seen_at = models.DateTimeField(
+        _("resolution seen by the agent at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -253,6 +269,23 @@ class Evaluation(models.Model):
                 | Q(disputed_at__isnull=False, dispute_outcome__in=["upheld", "rejected"]),
                 name="qa_evaluation_resolution_of_a_dispute",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    score_before_dispute__isnull=True, auto_failed_before_dispute__isnull=True
+                )
+                | Q(
+                    dispute_outcome="upheld",
+                    score_before_dispute__gte=0,
+                    score_before_dispute__lte=100,
+                    auto_failed_before_dispute__isnull=False,
+                ),
+                name="qa_evaluation_rescored_by_upheld_dispute",
+            ),
+            models.CheckConstraint(
+                condition=Q(dispute_resolution_seen_at__isnull=True)
+                | Q(dispute_resolved_at__isnull=False),
+                name="qa_evaluation_resolution_seen_once_resolved",
+            ),
         ]
         indexes = [
             models.Index(fields=["agent", "status", "submitted_at"], name="qa_evaluation_agent"),
@@ -285,6 +318,19 @@ class Evaluation(models.Model):
             and self.acknowledged_at is None
             and self.disputed_at is None
         )
+
+    @property
+    def rescored(self) -> bool:
+        """An upheld dispute changed the score (or the auto-fail) the agent disputed."""
+        return self.score_before_dispute is not None and (
+            self.score_before_dispute != self.score
+            or self.auto_failed_before_dispute != self.auto_failed
+        )
+
+    @property
+    def resolution_unseen(self) -> bool:
+        """The dispute was resolved and the agent has not opened the evaluation since."""
+        return self.dispute_resolved_at is not None and self.dispute_resolution_seen_at is None
 
 
 class EvaluationAnswer(models.Model):

@@ -5,6 +5,7 @@ Access: supervisors and administrators see every submitted evaluation and their 
 drafts; an agent opens only their own submitted, non-calibration evaluations and their
 own scorecard; anything else is a 404 (an agent learns nothing of what others have)."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -26,7 +27,14 @@ from callcenter.forms_qa import (
     ResolveForm,
     builder_formsets,
 )
-from callcenter.models import Agent, Contact, Evaluation, EvaluationForm, EvaluationTask
+from callcenter.models import (
+    Agent,
+    Contact,
+    Evaluation,
+    EvaluationForm,
+    EvaluationItem,
+    EvaluationTask,
+)
 from callcenter.roles import ADMINISTRATOR, AGENT, SUPERVISOR, role_required
 from callcenter.services import qa
 
@@ -166,6 +174,20 @@ def _form_for(request: HttpRequest, contact: Contact) -> EvaluationForm | None:
     return selectors_qa.active_form_default()
 
 
+def _items_json(items: Iterable[EvaluationItem]) -> list[dict]:
+    """The items as static/js/qa.js needs them for the running score."""
+    return [
+        {
+            "id": item.pk,
+            "kind": item.kind,
+            "max": item.scale_max,
+            "weight": item.weight,
+            "auto_fail": item.auto_fail,
+        }
+        for item in items
+    ]
+
+
 @role_required(*SUPERVISORS)
 @require_http_methods(["GET", "POST"])
 def qa_evaluate(request: HttpRequest, contact_id: int) -> HttpResponse:
@@ -218,16 +240,7 @@ def qa_evaluate(request: HttpRequest, contact_id: int) -> HttpResponse:
                     return redirect("qa-evaluation", evaluation_id=evaluation.pk)
                 messages.success(request, _("Draft saved."))
                 return redirect(sheet.helper.form_action)
-    items = [
-        {
-            "id": item.pk,
-            "kind": item.kind,
-            "max": item.scale_max,
-            "weight": item.weight,
-            "auto_fail": item.auto_fail,
-        }
-        for item in (sheet.items.values() if sheet is not None else [])
-    ]
+    items = _items_json(sheet.items.values() if sheet is not None else [])
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -285,7 +298,6 @@ def _evaluation_page(
     evaluation: Evaluation,
     *,
     dispute_form: DisputeForm | None = None,
-    resolve_form: ResolveForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     own = evaluation.agent.user_id == request.user.pk
@@ -294,10 +306,6 @@ def _evaluation_page(
         dispute_form = DisputeForm()
     if dispute_form is not None:
         dispute_form.helper.form_action = reverse("qa-dispute", args=[evaluation.pk])
-    if supervisor and evaluation.dispute_open and resolve_form is None:
-        resolve_form = ResolveForm()
-    if resolve_form is not None:
-        resolve_form.helper.form_action = reverse("qa-resolve", args=[evaluation.pk])
     return render(
         request,
         "callcenter/qa/evaluation.html",
@@ -310,7 +318,6 @@ def _evaluation_page(
             "call": selectors.call_details(evaluation.contact, user=request.user),
             "messages_list": selectors_qa.transcript(evaluation.contact),
             "dispute_form": dispute_form if own and evaluation.awaiting_agent else None,
-            "resolve_form": resolve_form if supervisor and evaluation.dispute_open else None,
         },
         status=status,
     )
@@ -324,7 +331,10 @@ def qa_evaluation(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         return redirect(
             f"{reverse('qa-evaluate', args=[evaluation.contact_id])}?form={evaluation.form_id}"
         )
-    return _evaluation_page(request, evaluation)
+    response = _evaluation_page(request, evaluation)
+    if evaluation.resolution_unseen:
+        qa.evaluation_resolution_seen(evaluation=evaluation, user=request.user)
+    return response
 
 
 @role_required(AGENT)
@@ -359,24 +369,49 @@ def qa_dispute(request: HttpRequest, evaluation_id: int) -> HttpResponse:
 
 
 @role_required(*SUPERVISORS)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def qa_resolve(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """Resolve an open dispute: reject it, or uphold it and re-score the evaluation on the
+    same page (its answers filled in as they stand)."""
     evaluation = _get_evaluation_for_user(request, evaluation_id)
-    form = ResolveForm(request.POST)
-    if not form.is_valid():
-        return _evaluation_page(request, evaluation, resolve_form=form, status=400)
-    try:
-        qa.evaluation_dispute_resolve(
-            evaluation=evaluation,
-            resolver=request.user,
-            outcome=form.cleaned_data["outcome"],
-            note=form.cleaned_data["note"],
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The dispute was resolved."))
-    return redirect("qa-evaluation", evaluation_id=evaluation.pk)
+    if not evaluation.dispute_open:
+        messages.info(request, _("There is no open dispute on this evaluation."))
+        return redirect("qa-evaluation", evaluation_id=evaluation.pk)
+    sections = selectors_qa.form_sections(evaluation.form)
+    form = ResolveForm(
+        request.POST if request.method == "POST" else None,
+        evaluation=evaluation,
+        sections=sections,
+    )
+    form.helper.form_action = reverse("qa-resolve", args=[evaluation.pk])
+    if request.method == "POST" and form.is_valid():
+        upheld = form.cleaned_data["outcome"] == Evaluation.Outcome.UPHELD
+        try:
+            qa.evaluation_dispute_resolve(
+                evaluation=evaluation,
+                resolver=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                answers=form.answers() if upheld else None,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The dispute was resolved."))
+            return redirect("qa-evaluation", evaluation_id=evaluation.pk)
+    return render(
+        request,
+        "callcenter/qa/resolve.html",
+        {
+            "evaluation": evaluation,
+            "form": form,
+            "items": _items_json(form.items.values()),
+            "contact": evaluation.contact,
+            "call": selectors.call_details(evaluation.contact, user=request.user),
+            "messages_list": selectors_qa.transcript(evaluation.contact),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- agents: their own evaluations; scorecards -------------------------------------------

@@ -88,6 +88,22 @@ def evaluations_for_user(user) -> QuerySet[Evaluation]:
     return evaluations.none()
 
 
+def agent_news_count(user) -> int:
+    """How many of the agent's evaluations want their attention, in one COUNT: submitted
+    ones they have neither acknowledged nor disputed, and disputes resolved since they
+    last opened the evaluation."""
+    return (
+        Evaluation.objects.filter(
+            agent__user=user, status=Evaluation.Status.SUBMITTED, calibration=False
+        )
+        .filter(
+            Q(acknowledged_at__isnull=True, disputed_at__isnull=True)
+            | Q(dispute_resolved_at__isnull=False, dispute_resolution_seen_at__isnull=True)
+        )
+        .count()
+    )
+
+
 def agent_may_see(user, agent: Agent) -> bool:
     """Supervisors see every agent's scorecard; an agent only their own."""
     return is_qa_supervisor(user) or agent.user_id == user.pk

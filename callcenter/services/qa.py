@@ -76,6 +76,39 @@ def _answer_check(item: EvaluationItem, answer: Answer) -> None:
         raise ValidationError(_("“%s” has an answer out of range.") % item.text)
 
 
+def _answers_score(*, form: EvaluationForm, answers: Mapping[int, Answer], complete: bool) -> Score:
+    """Check ``answers`` (by item id) against ``form``'s items and score them; ``complete``
+    (a submission or a re-scoring) wants every item answered and something to score."""
+    items = {item.pk: item for item in EvaluationItem.objects.filter(section__form=form)}
+    unknown = set(answers) - set(items)
+    if unknown:
+        raise ValidationError(_("Some answers are not questions of this form."))
+    for item_id, answer in answers.items():
+        _answer_check(items[item_id], answer)
+    score = evaluation_score((items[item_id], a.value) for item_id, a in answers.items())
+    if complete:
+        missing = [item.text for pk, item in items.items() if pk not in answers]
+        if missing:
+            raise ValidationError(_("Answer every question first: %s") % ", ".join(missing))
+        if score.score is None:
+            raise ValidationError(_("Every answer is N/A: there is nothing to score."))
+    return score
+
+
+def _answers_replace(*, evaluation: Evaluation, answers: Mapping[int, Answer]) -> None:
+    evaluation.answers.all().delete()
+    EvaluationAnswer.objects.bulk_create(
+        EvaluationAnswer(
+            evaluation=evaluation,
+            item_id=item_id,
+            value=answer.value,
+            not_applicable=answer.value is None,
+            comment=answer.comment,
+        )
+        for item_id, answer in answers.items()
+    )
+
+
 # --- forms --------------------------------------------------------------------------------
 def evaluation_form_create(
     *, name: str, created_by: User, description: str = "", pass_mark: int = 80, active=True
@@ -151,10 +184,13 @@ def evaluation_save(
     comment: str = "",
     calibration: bool = False,
     submit: bool = False,
+    at: datetime | None = None,
 ) -> Evaluation:
     """Create or update ``evaluator``'s evaluation of ``contact`` with ``form``
     (``answers`` by item id); ``submit`` makes it final: every item answered, scored, shown
-    to the agent (unless a calibration) and the sample's task for it done."""
+    to the agent (unless a calibration) and the sample's task for it done. ``at`` (default
+    now) is when it happens; the demo dates its history with it."""
+    at = at or timezone.now()
     form = EvaluationForm.objects.select_for_update().get(pk=form.pk)
     if contact.agent_id is None:
         raise ValidationError(_("No agent handled this contact; there is nobody to evaluate."))
@@ -165,7 +201,11 @@ def evaluation_save(
         if not form.active:
             raise ValidationError(_("This form is no longer in use."))
         evaluation = Evaluation(
-            form=form, contact=contact, evaluator=evaluator, agent_id=contact.agent_id
+            form=form,
+            contact=contact,
+            evaluator=evaluator,
+            agent_id=contact.agent_id,
+            created_at=at,
         )
     elif evaluation.is_submitted:
         raise ValidationError(_("This evaluation was submitted already; it cannot change."))
@@ -178,38 +218,16 @@ def evaluation_save(
         raise ValidationError(
             _("This contact already has an evaluation with this form; yours is a calibration.")
         )
-    items = {item.pk: item for item in EvaluationItem.objects.filter(section__form=form)}
-    unknown = set(answers) - set(items)
-    if unknown:
-        raise ValidationError(_("Some answers are not questions of this form."))
-    for item_id, answer in answers.items():
-        _answer_check(items[item_id], answer)
-    score = evaluation_score((items[item_id], a.value) for item_id, a in answers.items())
-    if submit:
-        missing = [item.text for pk, item in items.items() if pk not in answers]
-        if missing:
-            raise ValidationError(_("Answer every question first: %s") % ", ".join(missing))
-        if score.score is None:
-            raise ValidationError(_("Every answer is N/A: there is nothing to score."))
+    score = _answers_score(form=form, answers=answers, complete=submit)
     evaluation.calibration = calibration
     evaluation.comment = comment
     evaluation.score = score.score
     evaluation.auto_failed = score.auto_failed
     if submit:
         evaluation.status = Evaluation.Status.SUBMITTED
-        evaluation.submitted_at = timezone.now()
+        evaluation.submitted_at = at
     evaluation.save()
-    evaluation.answers.all().delete()
-    EvaluationAnswer.objects.bulk_create(
-        EvaluationAnswer(
-            evaluation=evaluation,
-            item_id=item_id,
-            value=answer.value,
-            not_applicable=answer.value is None,
-            comment=answer.comment,
-        )
-        for item_id, answer in answers.items()
-    )
+    _answers_replace(evaluation=evaluation, answers=answers)
     if submit and not calibration:
         EvaluationTask.objects.filter(
             contact=contact, agent_id=evaluation.agent_id, evaluation__isnull=True
@@ -244,42 +262,88 @@ def _agent_answer(*, evaluation: Evaluation, user: User, **changes) -> Evaluatio
     return evaluation
 
 
-def evaluation_acknowledge(*, evaluation: Evaluation, user: User) -> Evaluation:
-    """The agent has read the evaluation and accepts it."""
-    return _agent_answer(evaluation=evaluation, user=user, acknowledged_at=timezone.now())
+def evaluation_acknowledge(
+    *, evaluation: Evaluation, user: User, at: datetime | None = None
+) -> Evaluation:
+    """The agent has read the evaluation and accepts it (``at``, default now)."""
+    return _agent_answer(evaluation=evaluation, user=user, acknowledged_at=at or timezone.now())
 
 
-def evaluation_dispute(*, evaluation: Evaluation, user: User, comment: str) -> Evaluation:
+def evaluation_dispute(
+    *, evaluation: Evaluation, user: User, comment: str, at: datetime | None = None
+) -> Evaluation:
     """The agent disagrees, saying why; a supervisor resolves it."""
     comment = comment.strip()
     if not comment:
         raise ValidationError(_("Say why you dispute the evaluation."))
     return _agent_answer(
-        evaluation=evaluation, user=user, disputed_at=timezone.now(), dispute_comment=comment
+        evaluation=evaluation,
+        user=user,
+        disputed_at=at or timezone.now(),
+        dispute_comment=comment,
     )
 
 
+@transaction.atomic
 def evaluation_dispute_resolve(
-    *, evaluation: Evaluation, resolver: User, outcome: str, note: str
+    *,
+    evaluation: Evaluation,
+    resolver: User,
+    outcome: str,
+    note: str,
+    answers: Mapping[int, Answer] | None = None,
+    at: datetime | None = None,
 ) -> Evaluation:
-    """A supervisor closes an open dispute, upheld or rejected, with a note for the agent."""
+    """A supervisor closes an open dispute with a note for the agent.
+
+    Rejected, the evaluation stays as it was. Upheld, the supervisor re-scores it in the
+    same step: ``answers`` (by item id, every item, checked and scored as a submission)
+    replace the old ones and the score before is kept beside the new one. All of it in
+    one transaction, so a refused answer leaves the dispute open and the score as it was.
+    ``at`` (default now) is when."""
     note = note.strip()
     if outcome not in Evaluation.Outcome.values:
         raise ValidationError(_("Choose whether the dispute is upheld or rejected."))
     if not note:
         raise ValidationError(_("Write a note for the agent."))
-    updated = Evaluation.objects.filter(
-        pk=evaluation.pk, disputed_at__isnull=False, dispute_resolved_at__isnull=True
-    ).update(
-        dispute_outcome=outcome,
-        dispute_note=note,
-        dispute_resolved_at=timezone.now(),
-        dispute_resolved_by=resolver,
+    locked = (
+        Evaluation.objects.select_for_update()
+        .filter(pk=evaluation.pk, disputed_at__isnull=False, dispute_resolved_at__isnull=True)
+        .first()
     )
-    if not updated:
+    if locked is None:
         raise ValidationError(_("There is no open dispute on this evaluation."))
+    changes: dict = {
+        "dispute_outcome": outcome,
+        "dispute_note": note,
+        "dispute_resolved_at": at or timezone.now(),
+        "dispute_resolved_by": resolver,
+    }
+    if outcome == Evaluation.Outcome.UPHELD:
+        if not answers:
+            raise ValidationError(_("Re-score the evaluation to uphold the dispute."))
+        score = _answers_score(form=locked.form, answers=answers, complete=True)
+        changes |= {
+            "score_before_dispute": locked.score,
+            "auto_failed_before_dispute": locked.auto_failed,
+            "score": score.score,
+            "auto_failed": score.auto_failed,
+        }
+        _answers_replace(evaluation=locked, answers=answers)
+    Evaluation.objects.filter(pk=locked.pk).update(**changes)
     evaluation.refresh_from_db()
     return evaluation
+
+
+def evaluation_resolution_seen(*, evaluation: Evaluation, user: User) -> None:
+    """The evaluated agent has read how their dispute was resolved (clears their badge)."""
+    if evaluation.agent.user_id != user.pk:
+        return
+    Evaluation.objects.filter(
+        pk=evaluation.pk,
+        dispute_resolved_at__isnull=False,
+        dispute_resolution_seen_at__isnull=True,
+    ).update(dispute_resolution_seen_at=timezone.now())
 
 
 # --- the weekly random sample -------------------------------------------------------------

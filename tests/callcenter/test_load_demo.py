@@ -13,6 +13,7 @@ from callcenter.models import (
     CallbackRequest,
     Citizen,
     Contact,
+    Evaluation,
     Message,
     Queue,
     Skill,
@@ -150,3 +151,28 @@ def test_the_demo_work_list_has_call_backs_in_each_state_an_agent_meets(demo_out
     assert tried.result == CallbackRequest.Result.NO_ANSWER
     phones = CallbackRequest.objects.values_list("phone", flat=True)
     assert all(str(phone).startswith("+82") for phone in phones)
+
+
+def test_the_demo_evaluations_come_days_after_their_contacts_never_in_the_future(demo_output):
+    now = timezone.now()
+    evaluations = list(
+        Evaluation.objects.filter(status=Evaluation.Status.SUBMITTED).select_related("contact")
+    )
+    assert len(evaluations) > 20
+    for evaluation in evaluations:
+        assert evaluation.contact.ended_at <= evaluation.submitted_at <= now
+        assert evaluation.created_at == evaluation.submitted_at
+        assert evaluation.submitted_at - evaluation.contact.ended_at <= timedelta(days=3)
+        answered = evaluation.acknowledged_at or evaluation.disputed_at
+        if answered is not None:
+            assert evaluation.submitted_at <= answered <= now
+            assert answered - evaluation.submitted_at <= timedelta(days=1, hours=12)
+    days = {timezone.localdate(e.submitted_at) for e in evaluations}
+    assert len(days) >= 10  # spread over the weeks, not all submitted at load time
+    assert sum(e.acknowledged_at is not None for e in evaluations) >= 5
+    assert sum(e.disputed_at is not None for e in evaluations) == 2
+    upheld = Evaluation.objects.get(dispute_outcome=Evaluation.Outcome.UPHELD)
+    assert upheld.disputed_at <= upheld.dispute_resolved_at <= now
+    assert upheld.rescored and upheld.score > upheld.score_before_dispute
+    lags = [e.submitted_at - e.contact.ended_at for e in evaluations]
+    assert sum(lag >= timedelta(days=1) for lag in lags) > len(lags) / 2

@@ -9,7 +9,7 @@ when its contacts (provider ids "demo-…") are there, so a second run changes n
 import json
 import random
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from callcenter.models import (
     CannedReply,
     Citizen,
     Contact,
+    Evaluation,
     EvaluationForm,
     EvaluationItem,
     EvaluationSection,
@@ -40,6 +41,7 @@ from callcenter.services.qa import (
     Answer,
     evaluation_acknowledge,
     evaluation_dispute,
+    evaluation_dispute_resolve,
     evaluation_form_create,
     evaluation_save,
     qa_sample_week,
@@ -456,8 +458,10 @@ class Command(BaseCommand):
             )
 
     def _quality(self, supervisors: list[User], *, seed: int) -> None:
-        """A QA scorecard, the last weeks' samples and their evaluations (some acknowledged,
-        one disputed, one contact scored by every supervisor for calibration); loaded once."""
+        """A QA scorecard, the last weeks' samples and their evaluations, each submitted
+        1–3 days after its contact (some acknowledged a day or so later, one disputed, one
+        dispute upheld and re-scored, one contact scored by every supervisor for
+        calibration); loaded once."""
         if EvaluationForm.objects.exists():
             return
         form = evaluation_form_create(
@@ -497,18 +501,25 @@ class Command(BaseCommand):
                         answers=answers,
                         comment="",
                         submit=True,
+                        at=self._qa_later(task.contact.ended_at, rng),
                     )
                 )
+        upheld = False
         for number, evaluation in enumerate(evaluated[:: max(1, len(evaluated) // 12)]):
             agent_user = evaluation.agent.user
+            answered_at = self._qa_later(evaluation.submitted_at, rng, days=(0.5, 1.5))
             if number == 0:
                 evaluation_dispute(
                     evaluation=evaluation,
                     user=agent_user,
                     comment="시민이 요청한 부서 이관을 안내했는데 반영되지 않은 것 같습니다.",
+                    at=answered_at,
                 )
+            elif not upheld and evaluation.score < 100:
+                self._qa_upheld_dispute(evaluation, supervisors, rng, at=answered_at)
+                upheld = True
             else:
-                evaluation_acknowledge(evaluation=evaluation, user=agent_user)
+                evaluation_acknowledge(evaluation=evaluation, user=agent_user, at=answered_at)
         if evaluated:
             contact = evaluated[-1].contact
             for supervisor in supervisors:
@@ -522,8 +533,46 @@ class Command(BaseCommand):
                     answers=answers,
                     calibration=True,
                     submit=True,
+                    at=self._qa_later(contact.ended_at, rng),
                 )
         self.stdout.write(f"QA: {len(evaluated)} evaluations of the last 4 weeks' samples")
+
+    def _qa_upheld_dispute(
+        self, evaluation, supervisors: list[User], rng: random.Random, *, at: datetime
+    ) -> None:
+        """A dispute a supervisor upheld a day or so later, re-scoring every answer that
+        fell short one step up: the agent's list shows the score before and after."""
+        evaluation_dispute(
+            evaluation=evaluation,
+            user=evaluation.agent.user,
+            comment="녹취를 다시 들어 보시면 지식 베이스대로 안내했습니다.",
+            at=at,
+        )
+        answers = {}
+        for answer in evaluation.answers.select_related("item"):
+            value = answer.value
+            if value is not None and value < answer.item.max_value:
+                value += 1
+            answers[answer.item_id] = Answer(value, answer.comment)
+        resolver = next(s for s in supervisors if s.pk != evaluation.evaluator_id)
+        evaluation_dispute_resolve(
+            evaluation=evaluation,
+            resolver=resolver,
+            outcome=Evaluation.Outcome.UPHELD,
+            note="녹취 확인 결과 안내가 정확했습니다. 점수를 고칩니다.",
+            answers=answers,
+            at=self._qa_later(at, rng, days=(0.5, 1.5)),
+        )
+
+    @staticmethod
+    def _qa_later(
+        since: datetime, rng: random.Random, *, days: tuple[float, float] = (1, 3)
+    ) -> datetime:
+        """A moment ``days`` (1–3 by default, at random) after ``since``, as supervisors and
+        agents take their time; never in the future (at latest a few minutes ago)."""
+        later = since + timedelta(days=rng.uniform(*days))
+        latest = max(since, timezone.now() - timedelta(minutes=rng.randint(5, 90)))
+        return min(later, latest)
 
     @staticmethod
     def _qa_value(item: EvaluationItem, rng: random.Random) -> int | None:
