@@ -91,6 +91,7 @@ class PresenceChanged(TypedDict):
     reason: str  # shown to people: a break's reason, or the label of a system reason
     reason_code: str  # the stored reason ("console_closed", "offer_missed" or the break's)
     changed_at: str
+    changed_by: str | None  # the supervisor who set it, by name; None: the agent or the system
 
 
 class MessagePayload(TypedDict):
@@ -147,10 +148,16 @@ class ContactChanged(TypedDict):
     contact: dict
 
 
+# Why a contact left an agent's console: its wrap-up is done, the agent transferred it, a
+# supervisor took it over.
+RemovalReason = Literal["wrapup_done", "transferred", "taken_over"]
+
+
 class ContactRemoved(TypedDict):
     type: Literal["contact.removed"]
     contact_id: int
-    reason: str
+    reason: RemovalReason
+    by_name: str | None  # "taken_over": the supervisor who took it, by name; else None
 
 
 class ChatState(TypedDict):

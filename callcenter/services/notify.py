@@ -24,6 +24,7 @@ from channels_app.events import (
     OfferCreated,
     PresenceChanged,
     QueuePosition,
+    RemovalReason,
     TicketNotice,
     TicketSummary,
     agent_group,
@@ -127,7 +128,15 @@ def offer_payload(offer) -> dict:
 
 
 # --- publishers ----------------------------------------------------------------------------
-def publish_presence_changed(agent) -> None:
+def staff_name(user) -> str:
+    """The name colleagues know a staff member by: their agent profile's, else their own."""
+    agent = getattr(user, "agent", None)
+    return agent.display_name if agent else user.display_name
+
+
+def publish_presence_changed(agent, *, changed_by=None) -> None:
+    """``changed_by``: the supervisor who chose the presence for the agent (None when the
+    agent or the system did); their console names them."""
     payload: PresenceChanged = {
         "type": "presence.changed",
         "agent_id": agent.pk,
@@ -135,6 +144,7 @@ def publish_presence_changed(agent) -> None:
         "reason": agent.presence_reason_label,
         "reason_code": agent.presence_reason,
         "changed_at": _iso(agent.presence_changed_at),
+        "changed_by": staff_name(changed_by) if changed_by else None,
     }
     send_after_commit([agent_group(agent.pk), SUPERVISORS_GROUP], dict(payload))
 
@@ -204,11 +214,17 @@ def publish_call_updated(contact, call: dict | None, *, left: Iterable[int] = ()
     )
 
 
-def publish_contact_removed(contact, *, reason: str, agent_id: int | None = None) -> None:
+def publish_contact_removed(
+    contact, *, reason: RemovalReason, agent_id: int | None = None, by_name: str | None = None
+) -> None:
+    """Take ``contact`` off an agent's console (``agent_id``, else its agent's): its
+    wrap-up is done, it was transferred, or a supervisor took it over (``by_name``, whom the
+    console names)."""
     payload: ContactRemoved = {
         "type": "contact.removed",
         "contact_id": contact.pk,
         "reason": reason,
+        "by_name": by_name,
     }
     send_after_commit([agent_group(agent_id or contact.agent_id)], dict(payload))
 

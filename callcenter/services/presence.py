@@ -23,6 +23,7 @@ from callcenter.models import (
     Offer,
     Presence,
     SocketConnection,
+    User,
     socket_cutoff,
 )
 from callcenter.services import notify
@@ -51,11 +52,14 @@ def agent_set_presence(
     reason: str = "",
     dispatch: bool = True,
     chosen_by_agent: bool = False,
+    changed_by: User | None = None,
 ) -> Agent:
     """Move an agent to ``presence``, keep the change as history and tell the consoles.
 
     ``chosen_by_agent``: the agent picked it (console form or socket), so presences only the
-    system sets are refused.
+    system sets are refused. ``changed_by``: the supervisor who chose it for the agent, kept
+    on the history row and named to the agent's console; None for the agent's own choice and
+    the system's.
     """
     if presence not in Presence.values:
         raise ValueError(f"Unknown presence {presence!r}.")
@@ -75,9 +79,13 @@ def agent_set_presence(
             fields.append("idle_since")
         agent.save(update_fields=fields)
         AgentPresenceEvent.objects.create(
-            agent=agent, presence=presence, reason=agent.presence_reason, created_at=now
+            agent=agent,
+            presence=presence,
+            reason=agent.presence_reason,
+            created_at=now,
+            changed_by=changed_by,
         )
-        notify.publish_presence_changed(agent)
+        notify.publish_presence_changed(agent, changed_by=changed_by)
         if presence != Presence.AVAILABLE:
             # Nobody should ring while on a break: withdraw a pending offer.
             for offer in rows_skip_locked(

@@ -2,8 +2,9 @@
 to another queue, take over a conversation.
 
 Each action checks the state it changes under the row's lock, leaves a history row
-(an AgentPresenceEvent plus an admin log entry naming the supervisor; a ContactEvent with the
-supervisor as actor) and tells the consoles and wallboards after commit.
+(an AgentPresenceEvent with the supervisor as ``changed_by`` plus an admin log entry; a
+ContactEvent with the supervisor as actor) and tells the consoles and wallboards after commit;
+the agent's console names the supervisor who changed their state or took their conversation.
 """
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -83,7 +84,7 @@ def agent_presence_set_by_supervisor(
                 % {"name": agent.display_name}
             )
         previous = agent.presence
-        agent_set_presence(agent=agent, presence=presence, reason=reason)
+        agent_set_presence(agent=agent, presence=presence, reason=reason, changed_by=supervisor)
         if presence == Presence.AVAILABLE:
             presence_follow_load(agent)  # busy or wrap-up at once if their hands are full
         LogEntry.objects.log_actions(
@@ -166,7 +167,7 @@ def supervisor_agent(supervisor: User) -> Agent:
 
 def contact_take_over(*, contact: Contact, supervisor: User) -> Contact:
     """The supervisor becomes the agent of a conversation in progress; the former agent's
-    console drops it (told it was transferred) and the citizen reads who took over."""
+    console drops it (told who took it over) and the citizen reads who took over."""
     taker = supervisor_agent(supervisor)
     with transaction.atomic():
         contact = row_locked(contact)
@@ -208,7 +209,9 @@ def contact_take_over(*, contact: Contact, supervisor: User) -> Contact:
             gettext_noop("Supervisor %(name)s has taken over the chat."),
             name=taker.display_name,
         )
-        notify.publish_contact_removed(contact, reason="transferred", agent_id=former.pk)
+        notify.publish_contact_removed(
+            contact, reason="taken_over", agent_id=former.pk, by_name=taker.display_name
+        )
         notify.publish_contact_assigned(contact)
         notify.publish_chat_state(contact)
         presence_follow_load(former)

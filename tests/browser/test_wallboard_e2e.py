@@ -1,5 +1,6 @@
 """In Debian's chromium: the live wallboard follows the centre over its socket, a supervisor
-changes an agent's state from it, and TV mode shows one panel at a time; axe finds nothing.
+changes an agent's state and takes a conversation over from it (the agent's console says who
+did), and TV mode shows one panel at a time; axe finds nothing.
 
 The server is what `make run` starts (daphne, SQLite, in-memory layer, router loop in the
 process)."""
@@ -9,6 +10,7 @@ from playwright.async_api import async_playwright, expect
 
 from tests.browser.support import (
     SUPERVISED_CHAT_SETUP,
+    agent_takes_chat,
     axe_violations,
     go_available,
     launch,
@@ -20,6 +22,14 @@ from tests.browser.support import (
 )
 
 SETUP = SUPERVISED_CHAT_SETUP
+# Sora answers citizens too: she can take a conversation over.
+SORA_ANSWERS_SETUP = (
+    SETUP
+    + """
+sora.groups.add(Group.objects.get(name="agent"))
+Agent.objects.create(user=sora, display_name="박소라").skills.set([korean])
+"""
+)
 
 pytestmark = needs_chromium
 
@@ -28,6 +38,20 @@ pytestmark = needs_chromium
 def server(tmp_path):
     with live_server(tmp_path, SETUP) as running:
         yield running.base
+
+
+@pytest.fixture
+def server_sora_answers(tmp_path):
+    with live_server(tmp_path, SORA_ANSWERS_SETUP) as running:
+        yield running.base
+
+
+async def accept_dialog(dialog):
+    await dialog.accept()
+
+
+def supervisor_notice(console):
+    return console.locator("#console-alerts [role=status]")
 
 
 def agent_row(page, name):
@@ -63,6 +87,36 @@ async def test_the_wallboard_follows_the_centre_and_changes_an_agents_state(serv
         await expect(wall.locator("#wb-action-result")).to_contain_text("김민지")
         await expect(agent_row(wall, "김민지")).to_contain_text("휴식")
         await expect(agent.locator("#presence-badge")).to_have_text("휴식")
+        await expect(supervisor_notice(agent)).to_have_text(
+            "감독자 박소라님이 상태를 ‘휴식’으로 바꿨습니다."
+        )
+        assert errors == []
+        await browser.close()
+
+
+async def test_a_supervisor_takes_a_chat_over_and_the_agents_console_says_who(
+    server_sora_answers,
+):
+    server = server_sora_answers
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        agent, citizen = await new_page(browser), await new_page(browser)
+        errors: list[str] = []
+        agent.on("pageerror", lambda error: errors.append(str(error)))
+        await agent_takes_chat(agent, citizen, server)
+        await expect(agent.locator("#contact-tabs [role=tab]", has_text="홍길동")).to_be_visible()
+
+        wall = await new_page(browser)
+        await log_in(wall, server, "sora")
+        await wall.goto(f"{server}/supervisor/wallboard/")
+        wall.on("dialog", accept_dialog)  # "Take over this conversation?"
+        await agent_row(wall, "김민지").locator(".js-take-over").click()
+
+        await wall.wait_for_url(f"{server}/agent/")
+        await expect(supervisor_notice(agent)).to_have_text(
+            "박소라님이 홍길동님과의 상담을 넘겨받았습니다."
+        )
+        await expect(agent.locator("#contact-tabs [role=tab]", has_text="홍길동")).to_have_count(0)
         assert errors == []
         await browser.close()
 

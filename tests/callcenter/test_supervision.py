@@ -77,9 +77,40 @@ def test_a_supervisor_puts_an_agent_on_a_break_and_it_is_kept_with_who_did_it(ce
     minji.refresh_from_db()
     assert (minji.presence, minji.presence_reason) == ("break", "면담")
     event = AgentPresenceEvent.objects.filter(agent=minji).last()
-    assert (event.presence, event.reason) == ("break", "면담")
+    assert (event.presence, event.reason, event.changed_by) == ("break", "면담", sora.user)
     log = LogEntry.objects.get(object_id=str(minji.pk))
     assert log.user == sora.user and "휴식" in log.change_message and "면담" in log.change_message
+
+
+@pytest.mark.django_db
+def test_an_agents_own_state_change_names_nobody(centre):
+    minji = centre["minji"]
+    client = Client()
+    client.force_login(minji.user)
+
+    response = client.post("/agent/", {"presence": "break", "reason": "점심"})
+
+    assert response.status_code == 302
+    event = AgentPresenceEvent.objects.get(agent=minji)
+    assert (event.presence, event.changed_by) == ("break", None)
+
+
+@pytest.mark.django_db
+def test_the_state_the_system_follows_with_after_a_supervisors_change_names_nobody(centre, sora):
+    """Junho, on a break, still holds a chat: made available by Sora, the system makes him
+    busy at once. Only Sora's change is hers."""
+    junho, now = centre["junho"], timezone.now()
+    make.in_hand(junho, centre["chat"], queued=now, answered=now, channel="webchat")
+    junho.max_concurrent_chats = 1
+    junho.save(update_fields=["max_concurrent_chats"])
+
+    response = sora.post(presence_url(junho), {"presence": "available"}, **JSON)
+
+    assert response.status_code == 200, response.content
+    events = list(
+        AgentPresenceEvent.objects.filter(agent=junho).values_list("presence", "changed_by")
+    )
+    assert events == [("available", sora.user.pk), ("busy", None)]
 
 
 @pytest.mark.django_db

@@ -149,6 +149,8 @@ async def test_an_agents_presence_change_pushes_a_new_snapshot(
 
     await console.send_json_to({"type": "presence.set", "presence": "available"})
 
+    heard, _ = await receive_until(console, "presence.changed")
+    assert (heard["presence"], heard["changed_by"]) == ("available", None)  # her own choice
     snapshot = await wall.receive_json_from(timeout=5)
     minji = agent_row(snapshot, centre["minji"])
     assert (minji["state"], queue_row(snapshot, centre["phone"])["agents"]["available"]) == (
@@ -239,7 +241,11 @@ async def test_a_supervisor_setting_an_agents_state_reaches_the_agents_console(
 
     assert response.status_code == 200, response.content
     heard, _ = await receive_until(console, "presence.changed")
-    assert heard["presence"] == "available"
+    assert (heard["agent_id"], heard["presence"], heard["changed_by"]) == (
+        centre["minji"].pk,
+        "available",
+        "박소라",
+    )
     snapshot = await wall.receive_json_from(timeout=5)
     assert agent_row(snapshot, centre["minji"])["state"] == "available"
     for socket in (console, wall):
@@ -277,7 +283,11 @@ async def test_the_former_agent_is_told_when_a_supervisor_takes_over(
 
     assert response.status_code == 200, response.content
     removed, _ = await receive_until(console, "contact.removed")
-    assert (removed["contact_id"], removed["reason"]) == (contact.pk, "transferred")
+    assert (removed["contact_id"], removed["reason"], removed["by_name"]) == (
+        contact.pk,
+        "taken_over",
+        "박소라",
+    )
     assigned, _ = await receive_until(supervisor_console, "contact.assigned")
     assert assigned["contact"]["id"] == contact.pk
     assert await sync_to_async(lambda: Contact.objects.get(pk=contact.pk).agent.display_name)() == (

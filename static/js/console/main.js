@@ -8,6 +8,7 @@
   // --- Socket --------------------------------------------------------------------------------
   let highestId = 0; // the highest message id seen, for resume
   let lastSent = { frame: null, at: 0 };
+  let myAgentId = null; // from hello; null on a supervisor's console without an agent profile
   const socketState = document.getElementById("socket-state");
   const emptyState = document.getElementById("workspace-empty");
   const UNTRACED = ["ping", "typing", "ack"];
@@ -52,12 +53,12 @@
 
   const HANDLERS = {
     hello: onHello,
-    "presence.changed": (f) => C.showPresence(f.presence, f.reason, f.changed_at),
+    "presence.changed": onPresenceChanged,
     "offer.created": (f) => C.addOffer(f.offer, true, true),
     "offer.cancelled": (f) => C.removeOffer(f.offer_id, f.reason),
     "contact.assigned": (f) => onContactAssigned(f.contact),
     "contact.updated": (f) => { const tab = tabs.get(f.contact.id); if (tab) tab.update(f.contact); },
-    "contact.removed": (f) => removeTab(f.contact_id, f.reason),
+    "contact.removed": (f) => removeTab(f.contact_id, f.reason, false, f.by_name),
     "message.created": (f) => onMessage(f.message, !C.socket.isResuming),
     "message.delivered": (f) => { const tab = tabOf(f); if (tab) tab.markDelivered(f.up_to_id); },
     "message.delivery": (f) => { const tab = tabOf(f); if (tab) tab.setDelivery(f.message_id, f.delivery); },
@@ -75,6 +76,7 @@
 
   function onHello(frame) {
     setSocketState("connected");
+    myAgentId = frame.agent_id;
     if (frame.presence) C.showPresence(frame.presence, frame.presence_reason, frame.presence_changed_at);
     // Rebuild the tabs from what the server says I hold; keep tabs that stay (and their forms).
     const held = new Set((frame.contacts || []).map((c) => c.id));
@@ -90,6 +92,33 @@
     updateEmptyState();
     viewing = undefined; // a new socket knows nothing of what is on screen
     reportView();
+  }
+
+  // Supervisors' consoles hear every agent's presence changes: only mine moves my badge.
+  function onPresenceChanged(frame) {
+    if (myAgentId === null || frame.agent_id !== myAgentId) return;
+    C.showPresence(frame.presence, frame.reason, frame.changed_at);
+    if (frame.changed_by) {
+      const state = C.PRESENCE[frame.presence] || frame.presence;
+      showNotice(josa(t("presenceSetBySupervisor", { name: frame.changed_by, state })));
+    }
+  }
+
+  // The Korean strings write "(으)로" where the particle depends on the word before it
+  // (callcenter/korean.py): 로 after a vowel or ㄹ, 으로 after another consonant.
+  function josa(text) {
+    return text.replace(/([가-힣])(['"’”)\]\s]*)\(으\)로/g, (match, syllable, between) => {
+      const final = (syllable.charCodeAt(0) - 0xac00) % 28;
+      return `${syllable}${between}${final === 0 || final === 8 ? "로" : "으로"}`;
+    });
+  }
+
+  // What a supervisor did to my console (set my state, took a conversation over): visible
+  // until dismissed, and read out politely.
+  function showNotice(text) {
+    const notice = C.showAlert(C.consoleAlerts, text, "info");
+    notice.setAttribute("role", "status");
+    C.announce(text);
   }
 
   function onErrorFrame(frame) {
@@ -135,7 +164,7 @@
     if (clicked) tab.els.reply.focus();
   }
 
-  function removeTab(contactId, reason, quiet) {
+  function removeTab(contactId, reason, quiet, byName) {
     const tab = tabs.get(contactId);
     if (!tab) return;
     tabs.delete(contactId);
@@ -144,9 +173,14 @@
     const { wasActive, hadFocus } = tab.destroy();
     if (wasActive && tabs.size) tabs.values().next().value.activate();
     if (hadFocus) C.focusWorkspace();
-    if (!quiet) C.announce(reason === "transferred" ? t("contactTransferred", { name }) : t("contactRemoved", { name }));
+    if (!quiet) tellRemoved(reason, name, byName);
     updateEmptyState();
     C.updateTitle();
+  }
+
+  function tellRemoved(reason, name, byName) {
+    if (reason === "taken_over") showNotice(t("contactTakenOver", { supervisor: byName || "", name }));
+    else C.announce(t(reason === "transferred" ? "contactTransferred" : "contactRemoved", { name }));
   }
 
   function onMessage(message, live) {
