@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -200,46 +201,38 @@ def _timeline(rows: list[metrics.ReportRow], filters: ReportFilters) -> dict:
     return series
 
 
-# A year by day is hundreds of rows of twenty cells: built here with format_html (escaped),
-# several times faster than the template engine's per-cell nodes.
+# A month by 15 minutes is thousands of rows: built here as escaped strings joined once,
+# several times faster than the template engine's per-cell nodes or format_html per cell.
 def _cells_html(cells: list) -> str:
-    return format_html_join("", '<td class="text-end">{}</td>', ((cell,) for cell in cells))
+    return "".join(f'<td class="text-end">{escape(cell)}</td>' for cell in cells)
 
 
 def _table_rows_html(rows: list[dict], *, grouped: bool) -> str:
-    return format_html_join(
-        "\n",
-        '<tr><th scope="row" class="text-nowrap fw-normal">{}</th>{}{}</tr>',
-        (
-            (
-                row["period"],
-                format_html('<td class="text-nowrap">{}</td>', row["group"]) if grouped else "",
-                _cells_html(row["cells"]),
-            )
-            for row in rows
-        ),
-    )
+    lines = []
+    for row in rows:
+        group = f'<td class="text-nowrap">{escape(row["group"])}</td>' if grouped else ""
+        lines.append(
+            f'<tr><th scope="row" class="text-nowrap fw-normal">{escape(row["period"])}</th>'
+            f"{group}{_cells_html(row['cells'])}</tr>"
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value above is escaped
 
 
 def _timeline_rows_html(points: list[dict]) -> str:
-    return format_html_join(
-        "\n",
-        '<tr><th scope="row" class="fw-normal text-nowrap">{}</th>{}</tr>',
-        (
-            (
-                point["label"],
-                _cells_html(
-                    [
-                        "–" if point["service_level"] is None else f"{point['service_level']}%",
-                        point["offered"],
-                        point["answered"],
-                        point["abandoned"],
-                    ]
-                ),
-            )
-            for point in points
-        ),
-    )
+    lines = []
+    for point in points:
+        level = point["service_level"]
+        cells = [
+            "–" if level is None else f"{level}%",
+            point["offered"],
+            point["answered"],
+            point["abandoned"],
+        ]
+        lines.append(
+            f'<tr><th scope="row" class="fw-normal text-nowrap">{escape(point["label"])}</th>'
+            f"{_cells_html(cells)}</tr>"
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value above is escaped
 
 
 def _timeline_points(series: dict) -> list[dict]:

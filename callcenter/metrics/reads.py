@@ -167,27 +167,46 @@ def report(
 
 
 def report_head(
-    *, limit: int, start: date, end: date, interval: str | None = "day", **arguments
+    *,
+    limit: int,
+    start: date,
+    end: date,
+    interval: str | None = "day",
+    group: str = "none",
+    channel: str | None = None,
+    queue_id: int | None = None,
+    agent_id: int | None = None,
+    source: str = "rollup",
 ) -> tuple[list[ReportRow], bool]:
     """The first ``limit`` rows of :func:`report` and whether more follow, computing only
     the leading periods they need (a year by day by agent is some 170,000 rows; a page
-    shows the first few hundred): windows of 1, 2, 4, … days (weeks, months) from ``start``
-    until enough rows are found."""
+    shows the first few hundred): windows of 1, 2, 4, … periods from ``start`` until
+    enough rows are found."""
     if interval is None:
-        rows = report(start=start, end=end, interval=None, **arguments)
+        rows = report(
+            start=start,
+            end=end,
+            interval=None,
+            group=group,
+            channel=channel,
+            queue_id=queue_id,
+            agent_id=agent_id,
+            source=source,
+        )
         return rows[:limit], len(rows) > limit
-    step = interval if interval in ("week", "month") else "day"
+    slicing = _slicing(group, interval, channel, queue_id, agent_id, source)
+    first, stop = day_bounds(start, end)
     rows: list[ReportRow] = []
-    first, span = start, 1
-    while first <= end:
-        edge = _period_floor(datetime.combine(first, time.min, tzinfo=SEOUL), step)
+    span = 1
+    while first < stop:
+        edge = _period_floor(first, interval)
         for _period in range(span):
-            edge = _period_next(edge, step)
-        last = min(end, edge.date() - timedelta(days=1))
-        rows.extend(report(start=first, end=last, interval=interval, **arguments))
+            edge = _period_next(edge, interval)
+        last = min(stop, edge)
+        rows.extend(_rows(_cells(slicing, first, last, source), group))
         if len(rows) > limit:
             return rows[:limit], True
-        first, span = last + timedelta(days=1), span * 2
+        first, span = last, span * 2
     return rows, False
 
 

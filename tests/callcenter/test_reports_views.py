@@ -556,3 +556,16 @@ def test_a_long_grouped_table_shows_its_head_and_points_to_the_exports(
     whole = client.get(REPORTS, {**query, "from": day})
     assert len(whole.context["rows"]) == 2
     assert "처음 3행만" not in whole.content.decode()
+
+
+def test_names_in_the_tables_are_escaped(client, supervisor_user):
+    day = _day()
+    queue = factories.QueueFactory(code="xss", name='<img src=x onerror="alert(1)">')
+    _call(queue, _at(day, 9), wait=5)
+    stats_rebuild(start=day, end=day)
+    client.force_login(supervisor_user)
+
+    page = client.get(REPORTS, {"from": day, "to": day, "group": "queue"}).content.decode()
+
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
