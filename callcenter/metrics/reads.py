@@ -182,20 +182,11 @@ def report_head(
     the leading periods they need (a year by day by agent is some 170,000 rows; a page
     shows the first few hundred): windows of 1, 2, 4, … periods from ``start`` until
     enough rows are found."""
-    if interval is None:
-        rows = report(
-            start=start,
-            end=end,
-            interval=None,
-            group=group,
-            channel=channel,
-            queue_id=queue_id,
-            agent_id=agent_id,
-            source=source,
-        )
-        return rows[:limit], len(rows) > limit
     slicing = _slicing(group, interval, channel, queue_id, agent_id, source)
     first, stop = day_bounds(start, end)
+    if interval is None:
+        rows = _rows(_cells(slicing, first, stop, source), group)
+        return rows[:limit], len(rows) > limit
     rows: list[ReportRow] = []
     span = 1
     while first < stop:
