@@ -223,17 +223,24 @@ def _population_cells(
 
 # --- idle time ----------------------------------------------------------------------------
 def _subtract(spans: list[tuple[datetime, datetime]], holes: list[tuple[datetime, datetime]]):
-    """``spans`` (sorted, disjoint) minus the union of ``holes``."""
+    """``spans`` (sorted, disjoint) minus the union of ``holes``, in one sweep: a year of an
+    agent's available spans and contacts is thousands of each."""
     holes = sorted(holes)
     result = []
+    first = 0  # holes before this one end before every span still to come
     for a, b in spans:
+        while first < len(holes) and holes[first][1] <= a:
+            first += 1
         cursor = a
-        for h_start, h_end in holes:
-            if h_end <= cursor or h_start >= b:
+        for index in range(first, len(holes)):
+            h_start, h_end = holes[index]
+            if h_start >= b:
+                break
+            if h_end <= cursor:
                 continue
             if h_start > cursor:
                 result.append((cursor, h_start))
-            cursor = max(cursor, h_end)
+            cursor = h_end
             if cursor >= b:
                 break
         if cursor < b:

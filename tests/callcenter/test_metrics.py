@@ -414,3 +414,28 @@ def test_sums_add_up_and_ratios_are_unknown_without_a_base():
     assert not empty
     both = Measures(offered=2, in_threshold=1) + Measures(offered=1, short_abandoned=1)
     assert both.service_level == 0.5
+
+
+def test_idle_time_is_the_available_spans_minus_every_contact_in_hand_in_one_sweep():
+    """metrics._subtract against a minute-by-minute reference, on random spans and holes
+    that overlap, nest, touch and run past the spans (a year's worth is thousands)."""
+    import random
+
+    from callcenter.metrics import _subtract
+
+    def minutes(spans):
+        return {minute for a, b in spans for minute in range(a, b)}
+
+    generator = random.Random(15)
+    for _case in range(300):
+        edges = sorted(generator.sample(range(0, 600), 2 * generator.randint(0, 6)))
+        spans = list(zip(edges[::2], edges[1::2], strict=True))
+        holes = []
+        for _hole in range(generator.randint(0, 12)):
+            start = generator.randrange(-20, 620)
+            holes.append((start, start + generator.randint(1, 200)))
+        result = _subtract(spans, holes)
+        assert minutes(result) == minutes(spans) - minutes(holes)
+        assert result == sorted(result)
+        assert all(a < b for a, b in result)
+        assert all(b1 <= a2 for (_a1, b1), (a2, _b2) in zip(result, result[1:], strict=False))
