@@ -5,13 +5,13 @@ these views only choose the range and the cut, and lay the numbers out.
 """
 
 from datetime import date, datetime, time, timedelta
+from html import escape as _html_escape
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
-from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -203,6 +203,12 @@ def _timeline(rows: list[metrics.ReportRow], filters: ReportFilters) -> dict:
 
 # A month by 15 minutes is thousands of rows: built here as escaped strings joined once,
 # several times faster than the template engine's per-cell nodes or format_html per cell.
+def escape(value) -> str:
+    """The standard library's escaping (what Django's escape does, without its lazy-string
+    wrapper, which costs more than the escaping itself on 25,000 cells)."""
+    return _html_escape(str(value))
+
+
 def _cells_html(cells: list) -> str:
     return "".join(f'<td class="text-end">{escape(cell)}</td>' for cell in cells)
 
