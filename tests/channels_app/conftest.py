@@ -1,5 +1,7 @@
 """Sockets against the real ASGI application, logged in with real sessions."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connection
 from channels.layers import channel_layers
@@ -18,6 +20,26 @@ def fresh_layers():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+async def end_stray_tasks():
+    """End what a test left running on its loop (an application instance whose socket was
+    refused and never disconnected, its channel layer receive) before the loop closes.
+
+    A cancellation that reaches a channels-redis receive inside redis-py's blocking read
+    can be swallowed (the read goes on and the receive loops; seen in CI, where the loop's
+    close then waited for good): such a task is cancelled again until it ends."""
+    yield
+    current = asyncio.current_task()
+    stray = {task for task in asyncio.all_tasks() if task is not current}
+    for _attempt in range(40):
+        if not stray:
+            return
+        for task in stray:
+            task.cancel()
+        _done, stray = await asyncio.wait(stray, timeout=0.5)
+    raise AssertionError(f"tasks that would not end: {stray}")
 
 
 @sync_to_async
